@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { TenantConfigError } from '../config/config-error';
+import { TenantsConfig, parseTenantsConfig } from '../config/tenant-config';
+import { TenantEnvironmentStack } from '../environment/tenant-environment-stack';
+
+/**
+ * Reads and validates a tenants config file (JSON). Throws a {@link TenantConfigError} naming
+ * every bad field, or when the file cannot be read or parsed.
+ */
+export function loadTenantsConfig(path: string): TenantsConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TenantConfigError(path, [`(file): cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass an existing file with -c config=<path>`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new TenantConfigError(path, [`(file): is not valid JSON (${(e as Error).message}); fix the syntax`]);
+  }
+  return parseTenantsConfig(raw, path);
+}
+
+/**
+ * Adds one {@link TenantEnvironmentStack} per tenant environment to `app`. The config must be
+ * validated already (see {@link parseTenantsConfig}); nothing is added if it is not.
+ */
+export function addTenantEnvironments(app: App, config: TenantsConfig): TenantEnvironmentStack[] {
+  const stacks: TenantEnvironmentStack[] = [];
+  for (const tenant of config.tenants) {
+    for (const environment of tenant.environments) {
+      stacks.push(new TenantEnvironmentStack(app, { tenant, environment }));
+    }
+  }
+  return stacks;
+}

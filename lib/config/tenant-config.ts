@@ -1,0 +1,268 @@
+import { TenantConfigError } from './config-error';
+import { cidrsOverlap, Ipv4Cidr, parseIpv4Cidr } from './cidr';
+import { FieldReader, join } from './field-reader';
+
+/**
+ * The default app's configuration: every tenant and its environments. One CloudFormation stack
+ * is synthesized per tenant environment. Parse untrusted JSON with {@link parseTenantsConfig}.
+ */
+export interface TenantsConfig {
+  /** The tenants, each with one or more environments. */
+  readonly tenants: readonly TenantConfig[];
+}
+
+/** One tenant (a customer organisation). */
+export interface TenantConfig {
+  /** Lowercase id, 2-24 chars of a-z, 0-9 and '-', e.g. `acme`. Used in stack names and tags. */
+  readonly id: string;
+  /**
+   * Human-readable name for tags and reports.
+   * @default - the id
+   */
+  readonly displayName?: string;
+  /** The tenant's environments; ids are unique within the tenant. */
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+/** One isolated blockchain environment of a tenant. */
+export interface EnvironmentConfig {
+  /** Lowercase id, 2-24 chars of a-z, 0-9 and '-', e.g. `dev`. Unique within the tenant. */
+  readonly id: string;
+  /** IPv4 CIDR of the environment's own VPC, /16 to /24, e.g. `10.10.0.0/16`. Must not overlap another environment. */
+  readonly cidr: string;
+  /**
+   * AWS account to deploy to (12 digits). When set, `availabilityZones` must be set too, so that
+   * synth never needs an AWS lookup.
+   * @default - environment-agnostic: the account of the deploying credentials
+   */
+  readonly account?: string;
+  /**
+   * AWS region to deploy to, e.g. `eu-west-1`.
+   * @default - environment-agnostic: the region of the deploying credentials
+   */
+  readonly region?: string;
+  /**
+   * Explicit availability zones (2 or 3) in `region`. Requires `region`.
+   * @default - the first two zones of the deployment region
+   */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * Days to keep VPC flow logs (a CloudWatch Logs retention value).
+   * @default 365
+   */
+  readonly flowLogRetentionDays?: number;
+  /**
+   * Add ECR interface endpoints (api + dkr) so nodes can pull client images from ECR.
+   * @default false
+   */
+  readonly ecrEndpoints?: boolean;
+  /**
+   * What happens to stateful resources (KMS key, logs, secrets, file systems) when the stack is
+   * deleted: `retain` keeps them (safe), `destroy` deletes them (throwaway test environments only).
+   * @default 'retain'
+   */
+  readonly removalPolicy?: 'retain' | 'destroy';
+}
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Ids of tenants and environments: lowercase, start with a letter, 2-24 chars. */
+export const ID_PATTERN = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const ID_HINT = 'use 2-24 characters of a-z, 0-9 and "-", starting with a letter and not ending with "-", e.g. "acme"';
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const AZ_SUFFIX = /^[a-z]$/;
+
+/**
+ * The stack name (and construct id) of a tenant environment: PascalCase tenant + environment,
+ * e.g. tenant `acme`, environment `dev` -> `AcmeDev`. Used by `cdk deploy AcmeDev`.
+ */
+export function environmentStackName(tenantId: string, environmentId: string): string {
+  const pascal = (s: string) =>
+    s
+      .split('-')
+      .filter((p) => p.length > 0)
+      .map((p) => p[0].toUpperCase() + p.slice(1))
+      .join('');
+  return pascal(tenantId) + pascal(environmentId);
+}
+
+/**
+ * Validates untrusted JSON and returns a typed config. Throws one {@link TenantConfigError} that
+ * lists every problem (field path + fix) when anything is wrong.
+ *
+ * @param raw the parsed JSON value
+ * @param source where the value came from, for the error message (e.g. a file path)
+ */
+export function parseTenantsConfig(raw: unknown, source = 'tenant config'): TenantsConfig {
+  const r = new FieldReader();
+  const root = r.object('', raw, ['$schema', 'tenants']);
+  const tenants: TenantConfig[] = [];
+  if (root) {
+    const list = r.array('tenants', root.tenants, { min: 1 });
+    list?.forEach((t, i) => {
+      const tenant = readTenant(r, join('tenants', i), t);
+      if (tenant) tenants.push(tenant);
+    });
+  }
+  if (r.problems.length === 0) {
+    checkAcrossEnvironments(r, tenants);
+  }
+  if (r.problems.length > 0) {
+    throw new TenantConfigError(source, r.problems);
+  }
+  return { tenants };
+}
+
+function readTenant(r: FieldReader, path: string, value: unknown): TenantConfig | undefined {
+  const obj = r.object(path, value, ['id', 'displayName', 'environments']);
+  if (!obj) return undefined;
+  const id = r.string(join(path, 'id'), obj.id, { pattern: ID_PATTERN, hint: ID_HINT });
+  let displayName: string | undefined;
+  if (obj.displayName !== undefined) {
+    displayName = r.string(join(path, 'displayName'), obj.displayName, {
+      pattern: /^[\p{L}\p{N} _.:/=+@-]{1,128}$/u,
+      hint: 'use 1-128 letters, digits, spaces and _ . : / = + - @ (it becomes an AWS tag value)',
+    });
+  }
+  const environments: EnvironmentConfig[] = [];
+  const envPath = join(path, 'environments');
+  const list = r.array(envPath, obj.environments, { min: 1 });
+  const seen = new Map<string, number>();
+  list?.forEach((e, i) => {
+    const env = readEnvironment(r, join(envPath, i), e);
+    if (!env) return;
+    const first = seen.get(env.id);
+    if (first !== undefined) {
+      r.fail(
+        join(join(envPath, i), 'id'),
+        `duplicate environment id "${env.id}" (also ${join(envPath, first)}.id); give each environment of a tenant its own id`,
+      );
+    } else {
+      seen.set(env.id, i);
+    }
+    environments.push(env);
+  });
+  if (id === undefined) return undefined;
+  return { id, ...(displayName !== undefined ? { displayName } : {}), environments };
+}
+
+function readEnvironment(r: FieldReader, path: string, value: unknown): EnvironmentConfig | undefined {
+  const obj = r.object(path, value, [
+    'id',
+    'cidr',
+    'account',
+    'region',
+    'availabilityZones',
+    'flowLogRetentionDays',
+    'ecrEndpoints',
+    'removalPolicy',
+  ]);
+  if (!obj) return undefined;
+  const before = r.problems.length;
+  const id = r.string(join(path, 'id'), obj.id, { pattern: ID_PATTERN, hint: ID_HINT });
+  const cidr = r.string(join(path, 'cidr'), obj.cidr);
+  if (cidr !== undefined) {
+    const parsed = parseIpv4Cidr(cidr);
+    if (typeof parsed === 'string') {
+      r.fail(join(path, 'cidr'), `"${cidr}" ${parsed}`);
+    } else if (parsed.prefix < 16 || parsed.prefix > 24) {
+      r.fail(join(path, 'cidr'), `"${cidr}" has prefix /${parsed.prefix}; a VPC takes /16 to /24, e.g. "10.10.0.0/16"`);
+    }
+  }
+  const out: { -readonly [K in keyof EnvironmentConfig]: EnvironmentConfig[K] } = { id: id ?? '', cidr: cidr ?? '' };
+  if (obj.account !== undefined) {
+    out.account = r.string(join(path, 'account'), obj.account, {
+      pattern: ACCOUNT_PATTERN,
+      hint: 'write the 12-digit AWS account id as a string, e.g. "123456789012"',
+    });
+  }
+  if (obj.region !== undefined) {
+    out.region = r.string(join(path, 'region'), obj.region, {
+      pattern: REGION_PATTERN,
+      hint: 'write an AWS region code, e.g. "eu-west-1"',
+    });
+  }
+  if (obj.availabilityZones !== undefined) {
+    const azPath = join(path, 'availabilityZones');
+    const azs = r.array(azPath, obj.availabilityZones, { min: 2, max: 3 });
+    if (obj.region === undefined) {
+      r.fail(azPath, 'needs "region" too; set region to the region these zones belong to');
+    } else if (azs && typeof obj.region === 'string') {
+      const region = obj.region;
+      const zones: string[] = [];
+      azs.forEach((az, i) => {
+        const zone = r.string(join(azPath, i), az);
+        if (zone === undefined) return;
+        if (!zone.startsWith(region) || !AZ_SUFFIX.test(zone.slice(region.length))) {
+          r.fail(join(azPath, i), `"${zone}" is not a zone of ${region}; write e.g. "${region}a"`);
+        } else if (zones.includes(zone)) {
+          r.fail(join(azPath, i), `"${zone}" is listed twice; list each zone once`);
+        } else {
+          zones.push(zone);
+        }
+      });
+      out.availabilityZones = zones;
+    }
+  } else if (obj.account !== undefined) {
+    r.fail(
+      join(path, 'availabilityZones'),
+      'is required when "account" is set (otherwise synth would have to look zones up in AWS); list 2-3 zones, e.g. ["eu-west-1a", "eu-west-1b"]',
+    );
+  }
+  if (obj.flowLogRetentionDays !== undefined) {
+    const days = r.integer(join(path, 'flowLogRetentionDays'), obj.flowLogRetentionDays, { min: 1, max: 3653 });
+    if (days !== undefined && !LOG_RETENTION_DAYS.includes(days)) {
+      r.fail(
+        join(path, 'flowLogRetentionDays'),
+        `${days} is not a CloudWatch Logs retention period; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      );
+    }
+    out.flowLogRetentionDays = days;
+  }
+  if (obj.ecrEndpoints !== undefined) {
+    out.ecrEndpoints = r.boolean(join(path, 'ecrEndpoints'), obj.ecrEndpoints);
+  }
+  if (obj.removalPolicy !== undefined) {
+    out.removalPolicy = r.oneOf(join(path, 'removalPolicy'), obj.removalPolicy, ['retain', 'destroy'] as const);
+  }
+  return r.problems.length === before ? out : undefined;
+}
+
+function checkAcrossEnvironments(r: FieldReader, tenants: readonly TenantConfig[]): void {
+  const tenantIds = new Map<string, number>();
+  const stackNames = new Map<string, string>();
+  const cidrs: { path: string; cidr: Ipv4Cidr }[] = [];
+  tenants.forEach((tenant, ti) => {
+    const tPath = join('tenants', ti);
+    const firstTenant = tenantIds.get(tenant.id);
+    if (firstTenant !== undefined) {
+      r.fail(join(tPath, 'id'), `duplicate tenant id "${tenant.id}" (also tenants[${firstTenant}].id); merge their environments into one tenant entry`);
+    } else {
+      tenantIds.set(tenant.id, ti);
+    }
+    tenant.environments.forEach((env, ei) => {
+      const ePath = join(join(tPath, 'environments'), ei);
+      const name = environmentStackName(tenant.id, env.id);
+      const clash = stackNames.get(name);
+      if (clash !== undefined && firstTenant === undefined) {
+        r.fail(ePath, `stack name "${name}" is also produced by ${clash}; rename this tenant or environment id so the names differ`);
+      }
+      stackNames.set(name, ePath);
+      const parsed = parseIpv4Cidr(env.cidr);
+      if (typeof parsed === 'string') return;
+      for (const other of cidrs) {
+        if (cidrsOverlap(parsed, other.cidr)) {
+          r.fail(
+            join(ePath, 'cidr'),
+            `"${env.cidr}" overlaps ${other.path}.cidr "${other.cidr.text}"; give every environment its own non-overlapping block, e.g. the next free /16`,
+          );
+        }
+      }
+      cidrs.push({ path: ePath, cidr: parsed });
+    });
+  });
+}

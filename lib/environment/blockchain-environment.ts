@@ -1,0 +1,142 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ID_PATTERN } from '../config/tenant-config';
+import { EnvironmentNetwork } from '../network/environment-network';
+import { EnvironmentSecurityGroups } from '../network/environment-security-groups';
+import { Ports } from '../network/ports';
+import { EnvironmentTags } from './tags';
+
+/** Props of {@link BlockchainEnvironment}. */
+export interface BlockchainEnvironmentProps {
+  /** Tenant id: 2-24 chars of a-z, 0-9 and '-', starting with a letter. */
+  readonly tenantId: string;
+  /** Environment id, unique within the tenant: 2-24 chars of a-z, 0-9 and '-'. */
+  readonly environmentId: string;
+  /**
+   * IPv4 CIDR of the environment's own VPC (/16 to /24). Give every environment its own block.
+   * @default '10.0.0.0/16'
+   */
+  readonly cidr?: string;
+  /**
+   * Explicit availability zones (2 or 3) of the stack's region.
+   * @default - `maxAzs` zones of the stack's region
+   */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * Number of availability zones when `availabilityZones` is not set (2 or 3).
+   * @default 2
+   */
+  readonly maxAzs?: number;
+  /**
+   * The environment's customer-managed KMS key (flow logs, node storage, secrets).
+   * @default - a new key with rotation on, retained on stack deletion
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Retention of the VPC flow logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * Removal policy of stateful resources (key, logs, and later secrets and file systems).
+   * Use DESTROY only for throwaway test environments.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Add ECR interface endpoints so nodes can pull client images from ECR.
+   * @default false
+   */
+  readonly ecrEndpoints?: boolean;
+}
+
+/**
+ * One tenant's isolated, permissioned blockchain environment.
+ *
+ * It owns its VPC (no peering, nothing shared with other environments), a customer-managed KMS
+ * key and the typed security groups; the ingress, node fleet and credentials build on these.
+ * Its `connections` are those of the internet-facing load balancer (HTTPS, 443).
+ */
+export class BlockchainEnvironment extends Construct implements ec2.IConnectable {
+  /** Tenant id. */
+  public readonly tenantId: string;
+  /** Environment id. */
+  public readonly environmentId: string;
+  /** The environment's network (VPC, endpoints, flow logs). */
+  public readonly network: EnvironmentNetwork;
+  /** The environment's VPC. */
+  public readonly vpc: ec2.IVpc;
+  /** The environment's typed security groups. */
+  public readonly securityGroups: EnvironmentSecurityGroups;
+  /** The environment's KMS key. */
+  public readonly encryptionKey: kms.IKey;
+  /** Removal policy applied to stateful resources. */
+  public readonly removalPolicy: RemovalPolicy;
+  /** The load balancer's connections (clients connect on 443). */
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: BlockchainEnvironmentProps) {
+    super(scope, id);
+    for (const prop of ['tenantId', 'environmentId'] as const) {
+      if (!ID_PATTERN.test(props[prop])) {
+        throw new Error(
+          `BlockchainEnvironment: ${prop} "${props[prop]}" is not valid; use 2-24 characters of a-z, 0-9 and "-", starting with a letter and not ending with "-"`,
+        );
+      }
+    }
+    this.tenantId = props.tenantId;
+    this.environmentId = props.environmentId;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.encryptionKey = props.encryptionKey ?? this.createKey();
+
+    this.network = new EnvironmentNetwork(this, 'Network', {
+      cidr: props.cidr ?? '10.0.0.0/16',
+      encryptionKey: this.encryptionKey,
+      removalPolicy: this.removalPolicy,
+      ...(props.availabilityZones !== undefined ? { availabilityZones: props.availabilityZones } : {}),
+      ...(props.maxAzs !== undefined ? { maxAzs: props.maxAzs } : {}),
+      ...(props.flowLogRetention !== undefined ? { flowLogRetention: props.flowLogRetention } : {}),
+      ...(props.ecrEndpoints !== undefined ? { ecrEndpoints: props.ecrEndpoints } : {}),
+    });
+    this.vpc = this.network.vpc;
+    this.securityGroups = this.network.securityGroups;
+    this.connections = new ec2.Connections({
+      securityGroups: [this.securityGroups.ingress],
+      defaultPort: ec2.Port.tcp(Ports.HTTPS),
+    });
+
+    Tags.of(this).add(EnvironmentTags.TENANT, this.tenantId);
+    Tags.of(this).add(EnvironmentTags.ENVIRONMENT, this.environmentId);
+  }
+
+  private createKey(): kms.Key {
+    const stack = Stack.of(this);
+    const key = new kms.Key(this, 'Key', {
+      description: `Blockchain environment ${this.tenantId}/${this.environmentId}: logs, node storage, secrets`,
+      alias: `alias/blockchain-tenancy/${this.tenantId}/${this.environmentId}`,
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy: this.removalPolicy,
+    });
+    // CloudWatch Logs may use the key only for this account's log groups in this region.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsOfThisAccount',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          },
+        },
+      }),
+    );
+    return key;
+  }
+}

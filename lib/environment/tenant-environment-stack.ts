@@ -1,0 +1,52 @@
+import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { EnvironmentConfig, TenantConfig, environmentStackName } from '../config/tenant-config';
+import { BlockchainEnvironment } from './blockchain-environment';
+import { EnvironmentTags } from './tags';
+
+/** Props of {@link TenantEnvironmentStack}. */
+export interface TenantEnvironmentStackProps extends StackProps {
+  /** The tenant. */
+  readonly tenant: TenantConfig;
+  /** The environment of that tenant this stack deploys. */
+  readonly environment: EnvironmentConfig;
+}
+
+/**
+ * One CloudFormation stack per tenant environment, named `<Tenant><Environment>` in PascalCase
+ * (e.g. `AcmeDev`) so that `cdk deploy AcmeDev` is obvious. Stack tags name the tenant and the
+ * environment.
+ */
+export class TenantEnvironmentStack extends Stack {
+  /** The environment this stack deploys. */
+  public readonly blockchainEnvironment: BlockchainEnvironment;
+
+  constructor(scope: Construct, props: TenantEnvironmentStackProps) {
+    const { tenant, environment: env } = props;
+    const name = environmentStackName(tenant.id, env.id);
+    super(scope, name, {
+      ...props,
+      stackName: props.stackName ?? name,
+      description:
+        props.description ??
+        `Isolated blockchain environment "${env.id}" of tenant "${tenant.displayName ?? tenant.id}" (blockchain-tenancy)`,
+      ...(env.account || env.region ? { env: { account: env.account, region: env.region } } : {}),
+      tags: {
+        ...props.tags,
+        [EnvironmentTags.TENANT]: tenant.id,
+        [EnvironmentTags.ENVIRONMENT]: env.id,
+        ...(tenant.displayName ? { 'blockchain-tenancy:tenant-name': tenant.displayName } : {}),
+      },
+    });
+    this.blockchainEnvironment = new BlockchainEnvironment(this, 'Environment', {
+      tenantId: tenant.id,
+      environmentId: env.id,
+      cidr: env.cidr,
+      removalPolicy: env.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      ...(env.availabilityZones ? { availabilityZones: env.availabilityZones } : {}),
+      ...(env.flowLogRetentionDays ? { flowLogRetention: env.flowLogRetentionDays as logs.RetentionDays } : {}),
+      ...(env.ecrEndpoints !== undefined ? { ecrEndpoints: env.ecrEndpoints } : {}),
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** The environment of a machine that has never seen AWS: no credentials, no region, no profile. */
+function offlineEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(AWS_|CDK_)/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+}
+
+function cdkSynth(args: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'bt-synth-'));
+  const out = join(dir, 'cdk.out');
+  const result = spawnSync(join('node_modules', '.bin', 'cdk'), ['synth', '--no-notices', '-o', out, ...args], {
+    env: offlineEnv(dir),
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  return { ...result, out, dir };
+}
+
+describe('the default app (bin/app.ts) through the real cdk CLI', () => {
+  it('synthesizes tenants.json offline with no AWS environment variables, nag packs clean', () => {
+    const r = cdkSynth(['-q']);
+    expect(r.stderr).not.toMatch(/Error|error TS/);
+    expect(r.status).toBe(0);
+    const template = JSON.parse(readFileSync(join(r.out, 'AcmeDev.template.json'), 'utf8'));
+    expect(Object.values(template.Resources).filter((x) => (x as { Type: string }).Type === 'AWS::EC2::VPC')).toHaveLength(1);
+    const manifest = JSON.parse(readFileSync(join(r.out, 'manifest.json'), 'utf8'));
+    // Environment-agnostic: nothing was looked up, nothing is missing.
+    expect(manifest.missing ?? []).toEqual([]);
+    expect(manifest.artifacts.AcmeDev.environment).toBe('aws://unknown-account/unknown-region');
+  });
+
+  it('refuses a bad config with one clear message and synthesizes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-config-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        tenants: [
+          { id: 'acme', environments: [{ id: 'dev', cidr: '10.10.0.0/16' }, { id: 'dev', cidr: '10.10.0.0/17', colour: 1 }] },
+        ],
+      }),
+    );
+    const r = cdkSynth(['-c', `config=${bad}`]);
+    expect(r.status).not.toBe(0);
+    const stderr = r.stderr;
+    expect(stderr).toContain(`Invalid tenant configuration in ${bad} (2 problems):`);
+    expect(stderr).toContain('tenants[0].environments[1].colour: unknown field');
+    expect(stderr).toContain('tenants[0].environments[1].id: duplicate environment id "dev"');
+    expect(stderr).not.toMatch(/\n\s+at .*\.ts:\d+/); // no stack trace
+    expect(existsSync(r.out) ? readdirSync(r.out).filter((f) => f.endsWith('.template.json')) : []).toEqual([]);
+  });
+
+  it('refuses a config file that does not exist, naming the option to fix it', () => {
+    const r = cdkSynth(['-c', 'config=does-not-exist.json']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('does-not-exist.json');
+    expect(r.stderr).toContain('cannot be read (ENOENT); pass an existing file with -c config=<path>');
+  });
+});
