@@ -7,4 +7,8 @@ export const EnvironmentTags = {
   TENANT: 'blockchain-tenancy:tenant',
   /** The environment id (unique within the tenant). */
   ENVIRONMENT: 'blockchain-tenancy:environment',
+  /** On node resources (ASG, propagated to instances, file system): the node id. */
+  NODE: 'blockchain-tenancy:node',
+  /** On node resources: the id of the member (organisation) that owns the node. */
+  MEMBER: 'blockchain-tenancy:member',
 } as const;
