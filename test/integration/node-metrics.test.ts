@@ -1,0 +1,94 @@
+import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import ganache from 'ganache';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectSample, hexQuantity } from '../../lambda/node-metrics/collect';
+import { configFromEnv, publishOnce } from '../../lambda/node-metrics/publisher';
+import { MetricDimensions, NodeMetrics } from '../../lib/operations/metric-names';
+import { MotoServer, freePort, startMoto } from '../support/moto';
+
+describe('node metric publisher against a local Ethereum node and CloudWatch on moto', () => {
+  let moto: MotoServer;
+  let server: ReturnType<typeof ganache.server>;
+  let rpcUrl: string;
+  let cloudwatch: CloudWatchClient;
+  const config = { tenantId: 'acme', environmentId: 'dev', nodeId: 'validator-1', rpcUrl: '' };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    cloudwatch = new CloudWatchClient(moto.clientConfig);
+    server = ganache.server({ logging: { quiet: true }, miner: { blockTime: 1 }, chain: { chainId: 1337 } });
+    const port = await freePort();
+    await server.listen(port, '127.0.0.1');
+    rpcUrl = `http://127.0.0.1:${port}`;
+    config.rpcUrl = rpcUrl;
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await moto?.stop();
+  });
+
+  it('reads height and peers from the local node', async () => {
+    // ganache mines a block a second; wait for height >= 2 so the value is not a default.
+    let sample = await collectSample(rpcUrl);
+    for (let i = 0; i < 50 && (sample.blockHeight ?? 0) < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      sample = await collectSample(rpcUrl);
+    }
+    expect(sample).toMatchObject({ rpcUp: true, peerCount: 0 });
+    expect(sample.blockHeight).toBeGreaterThanOrEqual(2);
+  });
+
+  it('publishes height, peers and liveness with tenant/environment/node dimensions', async () => {
+    const at = new Date();
+    const sample = await publishOnce(config, cloudwatch, at);
+    const listed = await cloudwatch.send(new ListMetricsCommand({ Namespace: NodeMetrics.NAMESPACE }));
+    const names = (listed.Metrics ?? []).map((m) => m.MetricName).sort();
+    expect(names).toEqual([NodeMetrics.BLOCK_HEIGHT, NodeMetrics.PEER_COUNT, NodeMetrics.RPC_UP].sort());
+    for (const m of listed.Metrics ?? []) {
+      expect(m.Dimensions).toEqual([
+        { Name: MetricDimensions.TENANT, Value: 'acme' },
+        { Name: MetricDimensions.ENVIRONMENT, Value: 'dev' },
+        { Name: MetricDimensions.NODE, Value: 'validator-1' },
+      ]);
+    }
+    const stats = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: NodeMetrics.NAMESPACE,
+        MetricName: NodeMetrics.BLOCK_HEIGHT,
+        Dimensions: listed.Metrics![0].Dimensions,
+        StartTime: new Date(at.getTime() - 120_000),
+        EndTime: new Date(at.getTime() + 120_000),
+        Period: 60,
+        Statistics: ['Maximum'],
+      }),
+    );
+    expect(stats.Datapoints?.map((d) => d.Maximum)).toEqual([sample.blockHeight]);
+  });
+
+  it('reports the node down (RpcUp 0, no height) when the client does not answer', async () => {
+    const deadPort = await freePort();
+    const down = await publishOnce({ ...config, nodeId: 'down-1', rpcUrl: `http://127.0.0.1:${deadPort}` }, cloudwatch);
+    expect(down).toEqual({ rpcUp: false, error: 'ECONNREFUSED' });
+    const listed = await cloudwatch.send(
+      new ListMetricsCommand({ Namespace: NodeMetrics.NAMESPACE, Dimensions: [{ Name: MetricDimensions.NODE, Value: 'down-1' }] }),
+    );
+    expect((listed.Metrics ?? []).map((m) => m.MetricName)).toEqual([NodeMetrics.RPC_UP]);
+  });
+});
+
+describe('publisher config and parsing', () => {
+  it('names the missing variables and refuses a non-local RPC', () => {
+    expect(() => configFromEnv({})).toThrow(/BT_TENANT, BT_ENVIRONMENT, BT_NODE not set/);
+    expect(() =>
+      configFromEnv({ BT_TENANT: 'a', BT_ENVIRONMENT: 'b', BT_NODE: 'c', BT_RPC_URL: 'http://10.0.0.5:8545' }),
+    ).toThrow(/host is 10\.0\.0\.5; the publisher reads only the local client/);
+    expect(configFromEnv({ BT_TENANT: 'a', BT_ENVIRONMENT: 'b', BT_NODE: 'c' }).rpcUrl).toBe('http://127.0.0.1:8545');
+  });
+
+  it('parses hex quantities strictly', () => {
+    expect(hexQuantity('0x1a')).toBe(26);
+    expect(hexQuantity('0x0')).toBe(0);
+    for (const bad of ['1a', '0x', '0xzz', 26, null, '0x' + 'f'.repeat(20)]) expect(hexQuantity(bad)).toBeUndefined();
+  });
+});
