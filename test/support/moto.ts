@@ -6,9 +6,9 @@ import { join } from 'node:path';
 export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 export const MOTO_REGION = 'us-east-1';
 
-/** The ./.venv bin directory with moto, cfn-lint and checkov (installed on first use). */
-export function venvBin(): string {
-  return execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-venv.sh')], {
+/** The bin directory of a pinned Python venv ('moto' or 'dev'), installed on first use. */
+export function venvBin(name: 'moto' | 'dev' = 'moto'): string {
+  return execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'ensure-venv.sh'), name], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim();
