@@ -1,14 +1,14 @@
 import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
-import ganache from 'ganache';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectSample, hexQuantity } from '../../lambda/node-metrics/collect';
 import { configFromEnv, publishOnce } from '../../lambda/node-metrics/publisher';
 import { MetricDimensions, NodeMetrics } from '../../lib/operations/metric-names';
+import { LocalNode, startGanache } from '../support/ganache';
 import { MotoServer, freePort, startMoto } from '../support/moto';
 
 describe('node metric publisher against a local Ethereum node and CloudWatch on moto', () => {
   let moto: MotoServer;
-  let server: ReturnType<typeof ganache.server>;
+  let node: LocalNode;
   let rpcUrl: string;
   let cloudwatch: CloudWatchClient;
   const config = { tenantId: 'acme', environmentId: 'dev', nodeId: 'validator-1', rpcUrl: '' };
@@ -16,15 +16,13 @@ describe('node metric publisher against a local Ethereum node and CloudWatch on 
   beforeAll(async () => {
     moto = await startMoto();
     cloudwatch = new CloudWatchClient(moto.clientConfig);
-    server = ganache.server({ logging: { quiet: true }, miner: { blockTime: 1 }, chain: { chainId: 1337 } });
-    const port = await freePort();
-    await server.listen(port, '127.0.0.1');
-    rpcUrl = `http://127.0.0.1:${port}`;
+    node = await startGanache();
+    rpcUrl = node.rpcUrl;
     config.rpcUrl = rpcUrl;
   });
 
   afterAll(async () => {
-    await server?.close();
+    await node?.stop();
     await moto?.stop();
   });
 
