@@ -9,3 +9,4 @@ export * from './environment/tags';
 export * from './environment/blockchain-environment';
 export * from './environment/tenant-environment-stack';
 export * from './app/tenant-app';
+export * from './chain';

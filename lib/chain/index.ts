@@ -1,0 +1,6 @@
+export * from './protocols';
+export * from './compatibility';
+export * from './client-pins';
+export * from './keys';
+export * from './genesis';
+export * from './chain-spec';
