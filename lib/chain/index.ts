@@ -4,3 +4,4 @@ export * from './client-pins';
 export * from './keys';
 export * from './genesis';
 export * from './chain-spec';
+export * from './node-secrets';
