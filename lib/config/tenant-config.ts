@@ -1,3 +1,5 @@
+import { ChainSpec } from '../chain/chain-spec';
+import { readChainConfig } from './chain-config';
 import { TenantConfigError } from './config-error';
 import { cidrsOverlap, Ipv4Cidr, parseIpv4Cidr } from './cidr';
 import { FieldReader, join } from './field-reader';
@@ -62,6 +64,11 @@ export interface EnvironmentConfig {
    * @default 'retain'
    */
   readonly removalPolicy?: 'retain' | 'destroy';
+  /**
+   * The blockchain: client, consensus, members, nodes (see README "Config reference").
+   * @default - Hyperledger Besu + QBFT, 4 validators of one member "default"
+   */
+  readonly chain?: ChainSpec;
 }
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -160,6 +167,7 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
     'flowLogRetentionDays',
     'ecrEndpoints',
     'removalPolicy',
+    'chain',
   ]);
   if (!obj) return undefined;
   const before = r.problems.length;
@@ -228,6 +236,9 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
   }
   if (obj.removalPolicy !== undefined) {
     out.removalPolicy = r.oneOf(join(path, 'removalPolicy'), obj.removalPolicy, ['retain', 'destroy'] as const);
+  }
+  if (obj.chain !== undefined) {
+    out.chain = readChainConfig(r, join(path, 'chain'), obj.chain);
   }
   return r.problems.length === before ? out : undefined;
 }

@@ -3,7 +3,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { ChainSpec } from '../chain/chain-spec';
+import { ConsensusProtocol, isBft } from '../chain/protocols';
+import { NodeFleet } from '../nodes/node-fleet';
+import { ConsensusFamily } from '../operations/alarm-thresholds';
+import { EnvironmentMonitoring, MonitoringThresholds } from '../operations/environment-monitoring';
 import { ID_PATTERN } from '../config/tenant-config';
 import { EnvironmentNetwork } from '../network/environment-network';
 import { EnvironmentSecurityGroups } from '../network/environment-security-groups';
@@ -52,6 +58,24 @@ export interface BlockchainEnvironmentProps {
    * @default false
    */
   readonly ecrEndpoints?: boolean;
+  /**
+   * The environment's blockchain: client, consensus, members and nodes. Validated at synth.
+   * @default - no nodes (network only)
+   */
+  readonly chain?: ChainSpec;
+  /**
+   * Dashboard and alarms of the environment (created when `chain` is set).
+   * @default - a dashboard and alarms with derived thresholds, no SNS topic
+   */
+  readonly monitoring?: BlockchainMonitoringOptions;
+}
+
+/** Monitoring options of a {@link BlockchainEnvironment}. */
+export interface BlockchainMonitoringOptions {
+  /** Where alarms go. @default - no notifications */
+  readonly alarmTopic?: sns.ITopic;
+  /** Threshold overrides. @default - derived from consensus, validators and block period */
+  readonly thresholds?: MonitoringThresholds;
 }
 
 /**
@@ -78,6 +102,10 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
   public readonly removalPolicy: RemovalPolicy;
   /** The load balancer's connections (clients connect on 443). */
   public readonly connections: ec2.Connections;
+  /** The node fleet, when `chain` is set. */
+  public readonly nodes?: NodeFleet;
+  /** Dashboard and alarms, when `chain` is set. */
+  public readonly monitoring?: EnvironmentMonitoring;
 
   constructor(scope: Construct, id: string, props: BlockchainEnvironmentProps) {
     super(scope, id);
@@ -110,8 +138,55 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
       defaultPort: ec2.Port.tcp(Ports.HTTPS),
     });
 
+    // --- nodes (issue: node fleets) -----------------------------------------------------------
+    if (props.chain) {
+      this.nodes = new NodeFleet(this, 'Nodes', {
+        tenantId: this.tenantId,
+        environmentId: this.environmentId,
+        network: this.network,
+        encryptionKey: this.encryptionKey,
+        chain: props.chain,
+        removalPolicy: this.removalPolicy,
+      });
+      this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', {
+        tenantId: this.tenantId,
+        environmentId: this.environmentId,
+        consensus: consensusFamily(this.nodes.chain.consensus),
+        blockPeriodSeconds: this.nodes.chain.blockPeriodSeconds,
+        nodes: this.nodes.nodes.map((n) => ({
+          nodeId: n.nodeId,
+          validator: n.validator,
+          autoScalingGroupName: n.autoScalingGroup.autoScalingGroupName,
+          fileSystemId: n.fileSystem.fileSystemId,
+        })),
+        functions: [],
+        alarmTopic: props.monitoring?.alarmTopic ?? this.createAlarmTopic(),
+        ...(props.monitoring?.thresholds ? { thresholds: props.monitoring.thresholds } : {}),
+      });
+    }
+
     Tags.of(this).add(EnvironmentTags.TENANT, this.tenantId);
     Tags.of(this).add(EnvironmentTags.ENVIRONMENT, this.environmentId);
+  }
+
+  /** The default alarm topic: encrypted with the environment key, TLS-only publishers. */
+  private createAlarmTopic(): sns.Topic {
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      displayName: `Blockchain ${this.tenantId}/${this.environmentId} alarms`,
+      masterKey: this.encryptionKey,
+      enforceSSL: true,
+    });
+    // CloudWatch alarms publish to the encrypted topic.
+    this.encryptionKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    return topic;
   }
 
   private createKey(): kms.Key {
@@ -139,4 +214,9 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
     );
     return key;
   }
+}
+
+function consensusFamily(consensus: ConsensusProtocol): ConsensusFamily {
+  if (isBft(consensus)) return 'bft';
+  return consensus === ConsensusProtocol.RAFT ? 'raft' : 'clique';
 }

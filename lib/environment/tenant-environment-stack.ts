@@ -47,6 +47,7 @@ export class TenantEnvironmentStack extends Stack {
       ...(env.availabilityZones ? { availabilityZones: env.availabilityZones } : {}),
       ...(env.flowLogRetentionDays ? { flowLogRetention: env.flowLogRetentionDays as logs.RetentionDays } : {}),
       ...(env.ecrEndpoints !== undefined ? { ecrEndpoints: env.ecrEndpoints } : {}),
+      chain: env.chain ?? {},
     });
   }
 }

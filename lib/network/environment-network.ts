@@ -74,6 +74,7 @@ export class EnvironmentNetwork extends Construct {
   public readonly flowLogGroup: logs.LogGroup;
   /** Interface endpoints by service name (e.g. `secretsmanager`). */
   public readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
+  private readonly endpointMap: Record<string, ec2.InterfaceVpcEndpoint>;
   /** Selection of the private isolated subnets (nodes, Lambdas, mount targets). */
   public readonly privateSubnets: ec2.SubnetSelection = { subnetGroupName: SubnetGroups.PRIVATE };
   /** Selection of the public subnets (load balancer only). */
@@ -177,16 +178,28 @@ export class EnvironmentNetwork extends Construct {
         ? { Ecr: ec2.InterfaceVpcEndpointAwsService.ECR, EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER }
         : {}),
     };
-    const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
+    this.endpointMap = {};
+    this.interfaceEndpoints = this.endpointMap;
     for (const [name, service] of Object.entries(services)) {
-      endpoints[service.shortName] = this.vpc.addInterfaceEndpoint(`${name}Endpoint`, {
-        service,
-        subnets: this.privateSubnets,
-        securityGroups: [this.securityGroups.endpoints],
-        open: false,
-        privateDnsEnabled: true,
-      });
+      this.addEndpoint(`${name}Endpoint`, service);
     }
-    this.interfaceEndpoints = endpoints;
+  }
+
+  /**
+   * Adds an interface endpoint (private DNS, in the private subnets, behind the endpoints group)
+   * unless one for the same service exists; returns it.
+   */
+  public addEndpoint(id: string, service: ec2.InterfaceVpcEndpointAwsService): ec2.InterfaceVpcEndpoint {
+    const existing = this.endpointMap[service.shortName];
+    if (existing) return existing;
+    const endpoint = this.vpc.addInterfaceEndpoint(id, {
+      service,
+      subnets: this.privateSubnets,
+      securityGroups: [this.securityGroups.endpoints],
+      open: false,
+      privateDnsEnabled: true,
+    });
+    this.endpointMap[service.shortName] = endpoint;
+    return endpoint;
   }
 }

@@ -99,6 +99,15 @@ export class EnvironmentSecurityGroups extends Construct {
   public allowBetweenNodes(port: ec2.Port, description: string): void {
     this.nodePeer.connections.allowInternally(port, description);
   }
+
+  /**
+   * Lets nodes reach S3 (client images' layers, OS packages) on 443 through the gateway endpoint,
+   * by the region's S3 managed prefix list: the one egress rule of the environment that does not
+   * name a security group.
+   */
+  public allowNodesToS3(s3PrefixListId: string): void {
+    this.nodePeer.addEgressRule(ec2.Peer.prefixList(s3PrefixListId), ec2.Port.tcp(443), 'Nodes reach S3 via the gateway endpoint');
+  }
 }
 
 function validatePort(prop: string, port: number): number {

@@ -1,0 +1,336 @@
+import { ArnFormat, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as efs from 'aws-cdk-lib/aws-efs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { ChainNode, CpuArchitecture, NodeRole, ResolvedChainSpec } from '../chain/chain-spec';
+import { chainManifestSecretName, nodeKeySecretName } from '../chain/node-secrets';
+import { BlockchainClient } from '../chain/protocols';
+import { EnvironmentTags } from '../environment/tags';
+import { EnvironmentSecurityGroups } from '../network/environment-security-groups';
+import { NodeMetrics } from '../operations/metric-names';
+import { nodeMetric } from '../operations/node-metric';
+import { SinglePolicyRole } from '../security/single-policy-role';
+import { NODE_DATA_DIR, clientArguments } from './client-command';
+
+/** Props of {@link BlockchainNode}. */
+export interface BlockchainNodeProps {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  /** The node (resolved: instance type and architecture set). */
+  readonly node: Required<ChainNode>;
+  /** The resolved chain. */
+  readonly chain: ResolvedChainSpec;
+  readonly vpc: ec2.IVpc;
+  /** The private isolated subnet the node lives in (its availability zone). */
+  readonly subnet: ec2.ISubnet;
+  /** The node's stable peer address in `subnet` (a fixed private IP on its own network interface). */
+  readonly peerIp: string;
+  readonly securityGroups: EnvironmentSecurityGroups;
+  /** The environment key (storage, secrets). */
+  readonly encryptionKey: kms.IKey;
+  /** Full image URI of the client, e.g. `<account>.dkr.ecr.<region>.amazonaws.com/blockchain-tenancy/besu:26.8.0`. */
+  readonly image: string;
+  /** Removal policy of the node's storage. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * One blockchain node: a self-healing Auto Scaling group of one instance (IMDSv2 only,
+ * encrypted root volume, detailed monitoring, no SSH key: SSM Session Manager), its own
+ * encrypted EFS file system with an access point (TLS + IAM mount, elastic throughput, AWS
+ * Backup, RETAIN), a fixed peer address, and an instance role limited to its own key, its own
+ * storage and its own environment. JSON-RPC listens on 127.0.0.1 only.
+ */
+export class BlockchainNode extends Construct implements ec2.IConnectable {
+  public readonly nodeId: string;
+  public readonly memberId: string;
+  public readonly validator: boolean;
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+  public readonly role: iam.IRole;
+  public readonly userData: ec2.UserData;
+  public readonly fileSystem: efs.FileSystem;
+  /** The access point the node mounts (its own root directory and POSIX identity). */
+  public readonly accessPoint: efs.AccessPoint;
+  /** The node's peer network interface (fixed private IP). */
+  public readonly peerInterface: ec2.CfnNetworkInterface;
+  /** The node's stable peer address. */
+  public readonly peerIp: string;
+  /** The node's instances (gate and peer groups). */
+  public readonly connections: ec2.Connections;
+  private readonly tenantId: string;
+  private readonly environmentId: string;
+
+  constructor(scope: Construct, id: string, props: BlockchainNodeProps) {
+    super(scope, id);
+    const { node, chain, securityGroups: sgs } = props;
+    const stack = Stack.of(this);
+    this.nodeId = node.id;
+    this.memberId = node.member;
+    this.validator = node.role === NodeRole.VALIDATOR;
+    this.peerIp = props.peerIp;
+    this.tenantId = props.tenantId;
+    this.environmentId = props.environmentId;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    // Storage: the node's own file system, reachable only from nodes' NFS group, mountable only
+    // over TLS, and only by this node's role through its access point (unless granted).
+    this.fileSystem = new efs.FileSystem(this, 'Storage', {
+      vpc: props.vpc,
+      vpcSubnets: { subnets: [props.subnet] },
+      securityGroup: sgs.fileSystem,
+      encrypted: true,
+      kmsKey: props.encryptionKey,
+      performanceMode: efs.PerformanceMode.GENERAL_PURPOSE,
+      throughputMode: efs.ThroughputMode.ELASTIC,
+      // Backed up by the environment's AWS Backup plan (NodeFleet), not the default plan.
+      enableAutomaticBackups: false,
+      allowAnonymousAccess: false,
+      removalPolicy,
+      fileSystemName: `${props.tenantId}-${props.environmentId}-${node.id}`,
+    });
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyNonTls',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['*'],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    this.accessPoint = this.fileSystem.addAccessPoint('Data', {
+      path: `/${node.id}`,
+      // Besu's image runs as uid/gid 1000; the other clients run as root inside the container
+      // and see the same POSIX identity through the access point.
+      posixUser: { uid: '1000', gid: '1000' },
+      createAcl: { ownerUid: '1000', ownerGid: '1000', permissions: '750' },
+    });
+
+    this.peerInterface = new ec2.CfnNetworkInterface(this, 'PeerInterface', {
+      subnetId: props.subnet.subnetId,
+      privateIpAddress: props.peerIp,
+      groupSet: [sgs.nodePeer.securityGroupId],
+      description: `Stable peer address of ${props.tenantId}/${props.environmentId}/${node.id}`,
+    });
+
+    const secretArn = (name: string) =>
+      stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const identity = new SinglePolicyRole(this, 'Identity', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: `Node ${node.id} of ${props.tenantId}/${props.environmentId}: its own key, storage and peer address`,
+      awsManagedPolicies: ['AmazonSSMManagedInstanceCore'],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'OwnKeyAndChainManifest',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [
+            secretArn(nodeKeySecretName(props.tenantId, props.environmentId, node.id)),
+            secretArn(chainManifestSecretName(props.tenantId, props.environmentId)),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DecryptOwnSecretsViaSecretsManager',
+          actions: ['kms:Decrypt'],
+          resources: [props.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'MountOwnStorage',
+          actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+          resources: [this.fileSystem.fileSystemArn],
+          conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': this.accessPoint.accessPointArn } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'AttachOwnPeerInterface',
+          actions: ['ec2:AttachNetworkInterface'],
+          resources: [
+            stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: this.peerInterface.ref }),
+            stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
+          ],
+          conditions: { StringEquals: { [`aws:ResourceTag/${EnvironmentTags.NODE}`]: node.id, [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: props.environmentId } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'PullClientImage',
+          actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+          resources: [stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: 'blockchain-tenancy/*' })],
+        }),
+        new iam.PolicyStatement({ sid: 'RegistryLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'PublishNodeMetrics',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'cloudwatch:namespace': NodeMetrics.NAMESPACE } },
+        }),
+      ],
+    });
+    const role = identity.role;
+    this.role = role;
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      reason: 'Nodes have no SSH key; operators reach them only through SSM Session Manager, which needs this AWS-maintained policy.',
+    });
+    Validations.of(identity.policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is bound to the BlockchainTenancy namespace by condition.',
+    });
+    Validations.of(identity.policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/blockchain-tenancy/*]',
+      reason: 'Client images live in the blockchain-tenancy/ repositories mirrored once per account (README "Client images").',
+    });
+    Validations.of(identity.policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+      reason: 'The replacement instance id is unknown before launch; the statement is bound by tag to this node and environment.',
+    });
+    for (const name of [nodeKeySecretName(props.tenantId, props.environmentId, node.id), chainManifestSecretName(props.tenantId, props.environmentId)]) {
+      Validations.of(identity.policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
+        reason: 'Secrets Manager appends a random 6-character suffix to secret ARNs; the pattern matches exactly this one secret.',
+      });
+    }
+
+    this.userData = ec2.UserData.forLinux();
+    this.userData.addCommands(...nodeBootScript({
+      tenantId: props.tenantId,
+      environmentId: props.environmentId,
+      nodeId: node.id,
+      region: stack.region,
+      fileSystemId: this.fileSystem.fileSystemId,
+      accessPointId: this.accessPoint.accessPointId,
+      peerInterfaceId: this.peerInterface.ref,
+      keySecret: nodeKeySecretName(props.tenantId, props.environmentId, node.id),
+      manifestSecret: chainManifestSecretName(props.tenantId, props.environmentId),
+      image: props.image,
+      clientArgs: clientArguments(chain, props.peerIp, sgs.p2pPort),
+      signerImport: chain.client !== BlockchainClient.BESU,
+    }));
+
+    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: ec2.MachineImage.latestAmazonLinux2023({
+        cpuType: node.architecture === CpuArchitecture.ARM64 ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64,
+      }),
+      instanceType: new ec2.InstanceType(node.instanceType),
+      role,
+      userData: this.userData,
+      securityGroup: sgs.nodeGate,
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 2,
+      detailedMonitoring: true,
+      ebsOptimized: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(30, { encrypted: true, kmsKey: props.encryptionKey, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
+        },
+      ],
+    });
+    launchTemplate.addSecurityGroup(sgs.nodePeer);
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'Group', {
+      vpc: props.vpc,
+      vpcSubnets: { subnets: [props.subnet] },
+      launchTemplate,
+      minCapacity: 1,
+      maxCapacity: 1,
+      groupMetrics: [autoscaling.GroupMetrics.all()],
+      healthChecks: autoscaling.HealthChecks.ec2(),
+    });
+    Validations.of(this.autoScalingGroup).acknowledge({
+      id: 'AwsSolutions-AS3',
+      reason: 'Node health is alarmed through EnvironmentMonitoring (in-service, RPC liveness, height) with an optional SNS topic; per-ASG scaling notifications add nothing for a group of one.',
+    });
+    this.connections = new ec2.Connections({ securityGroups: [sgs.nodeGate, sgs.nodePeer] });
+
+    for (const target of [this.autoScalingGroup, this.fileSystem, this.peerInterface]) {
+      Tags.of(target).add(EnvironmentTags.NODE, node.id);
+      Tags.of(target).add(EnvironmentTags.MEMBER, node.member);
+    }
+  }
+
+  /**
+   * Lets another workload read this node's data deliberately: NFS to the mount targets and
+   * `elasticfilesystem:ClientMount` (read-only) on this file system. Nothing else reaches it.
+   */
+  public grantDataRead(grantee: iam.IGrantable & ec2.IConnectable): iam.Grant {
+    grantee.connections.allowTo(this.fileSystem, ec2.Port.tcp(2049), `Read data of node ${this.nodeId}`);
+    return this.fileSystem.grantRead(grantee);
+  }
+
+  /** The node's latest block height (Maximum per minute). */
+  public metricBlockHeight(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return nodeMetric(this.metricScope(), NodeMetrics.BLOCK_HEIGHT, props);
+  }
+
+  /** The node's connected peers (Minimum per minute). */
+  public metricPeerCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return nodeMetric(this.metricScope(), NodeMetrics.PEER_COUNT, props);
+  }
+
+  /** 1 when the node's JSON-RPC answers (Minimum per minute). */
+  public metricRpcUp(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return nodeMetric(this.metricScope(), NodeMetrics.RPC_UP, props);
+  }
+
+  private metricScope() {
+    return { tenantId: this.tenantId, environmentId: this.environmentId, nodeId: this.nodeId };
+  }
+}
+
+/** Inputs of the node boot script. */
+interface BootScriptInput {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  readonly nodeId: string;
+  readonly region: string;
+  readonly fileSystemId: string;
+  readonly accessPointId: string;
+  readonly peerInterfaceId: string;
+  readonly keySecret: string;
+  readonly manifestSecret: string;
+  readonly image: string;
+  readonly clientArgs: readonly string[];
+  readonly signerImport: boolean;
+}
+
+/**
+ * The node's boot script: attach the peer interface, mount the storage (TLS + IAM through the
+ * access point), fetch the key and the chain manifest from Secrets Manager (never logged), and
+ * run the client in a container with host networking (JSON-RPC bound to 127.0.0.1 by its flags).
+ */
+export function nodeBootScript(i: BootScriptInput): string[] {
+  const d = NODE_DATA_DIR;
+  return [
+    'set -euo pipefail',
+    'exec > >(logger -t blockchain-node) 2>&1',
+    'dnf install -y --setopt=install_weak_deps=False docker amazon-efs-utils jq',
+    'systemctl enable --now docker',
+    'TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")',
+    'INSTANCE_ID=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)',
+    `aws ec2 attach-network-interface --region ${i.region} --network-interface-id ${i.peerInterfaceId} --instance-id "$INSTANCE_ID" --device-index 1 || true`,
+    `mkdir -p /var/lib/blockchain`,
+    `grep -q ${i.fileSystemId} /etc/fstab || echo "${i.fileSystemId}:/ /var/lib/blockchain efs _netdev,tls,iam,accesspoint=${i.accessPointId} 0 0" >> /etc/fstab`,
+    'mount -a -t efs',
+    'umask 077',
+    `aws secretsmanager get-secret-value --region ${i.region} --secret-id ${i.keySecret} --query SecretString --output text | jq -r .privateKey | sed 's/^0x//' > /var/lib/blockchain/key`,
+    `aws secretsmanager get-secret-value --region ${i.region} --secret-id ${i.manifestSecret} --query SecretString --output text > /run/chain-manifest.json`,
+    'jq .genesis /run/chain-manifest.json > /var/lib/blockchain/genesis.json',
+    'jq .staticNodes /run/chain-manifest.json > /var/lib/blockchain/static-nodes.json',
+    `SIGNER_ADDRESS=$(jq -r '.nodes[] | select(.id == "${i.nodeId}") | .address' /run/chain-manifest.json)`,
+    'chown -R 1000:1000 /var/lib/blockchain',
+    `REGISTRY=$(echo "${i.image}" | cut -d/ -f1)`,
+    `aws ecr get-login-password --region ${i.region} | docker login --username AWS --password-stdin "$REGISTRY"`,
+    ...(i.signerImport
+      ? [
+          // geth / GoQuorum: genesis init once, node key as p2p key, and the same key as the sealing account.
+          `test -d /var/lib/blockchain/chain/geth || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${d}/chain init ${d}/genesis.json`,
+          `mkdir -p /var/lib/blockchain/chain/geth && cp /var/lib/blockchain/key /var/lib/blockchain/chain/geth/nodekey && cp /var/lib/blockchain/static-nodes.json /var/lib/blockchain/chain/static-nodes.json`,
+          ': > /var/lib/blockchain/password',
+          `ls /var/lib/blockchain/chain/keystore 2>/dev/null | grep -qi "\${SIGNER_ADDRESS#0x}" || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${d}/chain account import --password ${d}/password ${d}/key`,
+        ]
+      : []),
+    'docker rm -f blockchain-client 2>/dev/null || true',
+    `docker run -d --name blockchain-client --restart unless-stopped --network host -v /var/lib/blockchain:${d} ${i.image} ${i.clientArgs.map((a) => a.replace('$SIGNER_ADDRESS', '"$SIGNER_ADDRESS"')).join(' ')}`,
+  ];
+}

@@ -1,0 +1,4 @@
+export * from './client-command';
+export * from './node-keys';
+export * from './blockchain-node';
+export * from './node-fleet';

@@ -1,0 +1,204 @@
+import { Annotations, Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { ChainSpec, ResolvedChainSpec, resolveChainSpec } from '../chain/chain-spec';
+import { CLIENT_PINS } from '../chain/client-pins';
+import { ConsensusProtocol } from '../chain/protocols';
+import { parseIpv4Cidr } from '../config/cidr';
+import { EnvironmentNetwork } from '../network/environment-network';
+import { acknowledgeDeployTimeFunction } from '../security/deploy-time-function';
+import { SinglePolicyRole } from '../security/single-policy-role';
+import { BlockchainNode } from './blockchain-node';
+import { NodeKeys } from './node-keys';
+
+/** Props of {@link NodeFleet}. */
+export interface NodeFleetProps {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  /** The environment's network. */
+  readonly network: EnvironmentNetwork;
+  /** The environment key. */
+  readonly encryptionKey: kms.IKey;
+  /** The chain: client, consensus, members, nodes. */
+  readonly chain: ChainSpec;
+  /**
+   * Full client image URI.
+   * @default - the pinned image of the client in this account's private ECR (see CLIENT_PINS)
+   */
+  readonly clientImage?: string;
+  /** Removal policy of node storage. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The environment's nodes: validates the chain at synth (combination, BFT size, ids, members),
+ * assigns every node a fixed peer address, generates keys and genesis at deploy, and creates one
+ * {@link BlockchainNode} per node.
+ */
+export class NodeFleet extends Construct {
+  /** The nodes, in config order. */
+  public readonly nodes: readonly BlockchainNode[];
+  /** The chain with defaults applied. */
+  public readonly chain: ResolvedChainSpec;
+  /** The deploy-time keys and genesis. */
+  public readonly keys: NodeKeys;
+  /** The AWS Backup plan of the nodes' storage. */
+  public readonly backupPlan: backup.BackupPlan;
+  private readonly encryptionKey: kms.IKey;
+  private readonly removalPolicy: RemovalPolicy;
+
+  constructor(scope: Construct, id: string, props: NodeFleetProps) {
+    super(scope, id);
+    const { resolved, problems } = resolveChainSpec(props.chain, 'chain');
+    if (!resolved) {
+      throw new Error(`NodeFleet (${props.tenantId}/${props.environmentId}): invalid chain:\n  - ${problems.join('\n  - ')}`);
+    }
+    this.chain = resolved;
+    this.encryptionKey = props.encryptionKey;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    resolved.warnings.forEach((w, i) => Annotations.of(this).addWarningV2(`blockchain-tenancy:chain-warning-${i}`, w));
+
+    const { network } = props;
+    const sgs = network.securityGroups;
+    if (resolved.consensus === ConsensusProtocol.RAFT) {
+      sgs.allowBetweenNodes(ec2.Port.tcp(50400), 'GoQuorum Raft between nodes of this environment');
+    }
+    network.addEndpoint('Ec2Endpoint', ec2.InterfaceVpcEndpointAwsService.EC2);
+    network.addEndpoint('EcrEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR);
+    network.addEndpoint('EcrDockerEndpoint', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER);
+    sgs.allowNodesToS3(this.lookUpS3PrefixList());
+
+    const subnets = network.vpc.isolatedSubnets;
+    const peerIps = assignPeerAddresses(
+      resolved.nodes.map((n) => n.id),
+      subnets.map((s) => s.ipv4CidrBlock),
+    );
+    this.keys = new NodeKeys(this, 'Keys', {
+      tenantId: props.tenantId,
+      environmentId: props.environmentId,
+      encryptionKey: props.encryptionKey,
+      chain: resolved,
+      peerAddresses: Object.fromEntries(resolved.nodes.map((n) => [n.id, peerIps[n.id].ip])),
+      p2pPort: sgs.p2pPort,
+      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+    });
+    const pin = CLIENT_PINS[resolved.client];
+    const image = props.clientImage ?? `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${pin.repository}:${pin.tag}`;
+    // One AWS Backup plan for the environment's node storage: daily, kept 35 days, in a vault
+    // encrypted with the environment key.
+    const vault = new backup.BackupVault(this, 'BackupVault', {
+      encryptionKey: props.encryptionKey,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.backupPlan = backup.BackupPlan.daily35DayRetention(this, 'BackupPlan', vault);
+    this.nodes = resolved.nodes.map((node) => {
+      const n = new BlockchainNode(this, node.id, {
+        tenantId: props.tenantId,
+        environmentId: props.environmentId,
+        node,
+        chain: resolved,
+        vpc: network.vpc,
+        subnet: subnets[peerIps[node.id].subnet],
+        peerIp: peerIps[node.id].ip,
+        securityGroups: sgs,
+        encryptionKey: props.encryptionKey,
+        image,
+        ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+      });
+      n.autoScalingGroup.node.addDependency(this.keys.resource);
+      return n;
+    });
+    const selection = this.backupPlan.addSelection('NodeStorage', {
+      resources: this.nodes.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
+    });
+    Validations.of(selection).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+      reason: 'AWS Backup needs its service-role policy to read the file systems it backs up; AWS maintains it as backup features change.',
+    });
+  }
+
+  /** The validators. */
+  public get validators(): readonly BlockchainNode[] {
+    return this.nodes.filter((n) => n.validator);
+  }
+
+  /**
+   * The region's S3 managed prefix list id, looked up at deploy time (it differs per region and
+   * cannot be known offline at synth).
+   */
+  private lookUpS3PrefixList(): string {
+    const stack = Stack.of(this);
+    const call: cr.AwsSdkCall = {
+      service: 'EC2',
+      action: 'describeManagedPrefixLists',
+      parameters: { Filters: [{ Name: 'prefix-list-name', Values: [`com.amazonaws.${stack.region}.s3`] }] },
+      physicalResourceId: cr.PhysicalResourceId.of(`s3-prefix-list-${stack.region}`),
+      outputPaths: ['PrefixLists.0.PrefixListId'],
+    };
+    const logGroup = new logs.LogGroup(this, 'S3PrefixListLogs', {
+      encryptionKey: this.encryptionKey,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: this.removalPolicy,
+    });
+    const identity = new SinglePolicyRole(this, 'S3PrefixListIdentity', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Looks up the region S3 prefix list id at deploy time',
+      statements: [
+        new iam.PolicyStatement({ actions: ['ec2:DescribeManagedPrefixLists'], resources: ['*'] }),
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      ],
+    });
+    Validations.of(identity.policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ec2:DescribeManagedPrefixLists supports no resource-level permissions; the call is read-only and runs at deploy time.',
+    });
+    const lookup = new cr.AwsCustomResource(this, 'S3PrefixList', {
+      onCreate: call,
+      onUpdate: call,
+      installLatestAwsSdk: false,
+      role: identity.role,
+      logGroup,
+    });
+    const singleton = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+    if (singleton) {
+      acknowledgeDeployTimeFunction(singleton, 'S3 prefix-list lookup, aws-cdk-lib AwsCustomResource');
+      Validations.of(singleton).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: "aws-cdk-lib's AwsCustomResource singleton pins its own Node.js runtime; it runs only at deploy time.",
+      });
+    }
+    return lookup.getResponseField('PrefixLists.0.PrefixListId');
+  }
+}
+
+/**
+ * Fixed peer addresses: nodes are spread round-robin over the private subnets and take addresses
+ * from the top of each subnet downwards (AWS hands out dynamic addresses from the bottom), so
+ * endpoints and mount targets created later never collide with them.
+ */
+export function assignPeerAddresses(nodeIds: readonly string[], subnetCidrs: readonly string[]): Record<string, { ip: string; subnet: number }> {
+  if (subnetCidrs.length === 0) throw new Error('assignPeerAddresses: no private subnets');
+  const out: Record<string, { ip: string; subnet: number }> = {};
+  const used = subnetCidrs.map(() => 0);
+  nodeIds.forEach((id, k) => {
+    const s = k % subnetCidrs.length;
+    const cidr = parseIpv4Cidr(subnetCidrs[s]);
+    if (typeof cidr === 'string') throw new Error(`assignPeerAddresses: subnet ${subnetCidrs[s]} ${cidr}`);
+    const size = cidr.end - cidr.start + 1;
+    const capacity = Math.floor(size / 4);
+    if (used[s] >= capacity) {
+      throw new Error(
+        `NodeFleet: ${nodeIds.length} nodes do not fit the private subnets (${subnetCidrs.join(', ')}: at most ${capacity} fixed node addresses each); use a larger environment cidr`,
+      );
+    }
+    const n = cidr.end - 1 - used[s]; // last usable address (AWS reserves the broadcast) downwards
+    used[s]++;
+    out[id] = { ip: [24, 16, 8, 0].map((b) => (n >>> b) & 255).join('.'), subnet: s };
+  });
+  return out;
+}
