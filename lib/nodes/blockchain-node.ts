@@ -13,6 +13,7 @@ import { EnvironmentTags } from '../environment/tags';
 import { EnvironmentSecurityGroups } from '../network/environment-security-groups';
 import { NodeMetrics } from '../operations/metric-names';
 import { nodeMetric } from '../operations/node-metric';
+import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { NODE_DATA_DIR, clientArguments } from './client-command';
 
@@ -177,16 +178,16 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
       reason: 'ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is bound to the BlockchainTenancy namespace by condition.',
     });
     Validations.of(identity.policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecr:<AWS::Region>:<AWS::AccountId>:repository/blockchain-tenancy/*]',
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ecr', 'repository/blockchain-tenancy/*')}]`,
       reason: 'Client images live in the blockchain-tenancy/ repositories mirrored once per account (README "Client images").',
     });
     Validations.of(identity.policy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]',
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ec2', 'instance/*')}]`,
       reason: 'The replacement instance id is unknown before launch; the statement is bound by tag to this node and environment.',
     });
     for (const name of [nodeKeySecretName(props.tenantId, props.environmentId, node.id), chainManifestSecretName(props.tenantId, props.environmentId)]) {
       Validations.of(identity.policy).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}-??????]`,
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', `secret:${name}-??????`)}]`,
         reason: 'Secrets Manager appends a random 6-character suffix to secret ARNs; the pattern matches exactly this one secret.',
       });
     }

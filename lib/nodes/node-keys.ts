@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { chainManifestSecretName, nodeSecretPrefix } from '../chain/node-secrets';
 import { ResolvedChainSpec } from '../chain/chain-spec';
 import { ConsensusProtocol } from '../chain/protocols';
+import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { acknowledgeDeployTimeFunction } from '../security/deploy-time-function';
 
@@ -75,7 +76,7 @@ export class NodeKeys extends Construct {
       ],
     });
     Validations.of(identity.policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', `secret:${prefix}*`)}]`,
       reason: "Secret ARNs end in a random suffix and the node secrets do not exist before this function creates them: the wildcard is this environment's node-secret prefix only.",
     });
     Validations.of(identity.policy).acknowledge({

@@ -62,9 +62,17 @@ describe('each environment stack', () => {
   });
 
   it.each([...byName.entries()])('%s has no egress to the internet from any group', (_name, t) => {
+    let prefixListRules = 0;
     for (const [, r] of ofType(t, 'AWS::EC2::SecurityGroupEgress')) {
       const p = r.Properties!;
-      if (p.CidrIp !== undefined) {
+      if (p.DestinationPrefixListId !== undefined) {
+        // The one rule that names no group: nodes to S3 through the gateway endpoint, by the
+        // region's S3 prefix list (looked up at deploy time).
+        expect(p).toMatchObject({ FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: 'Nodes reach S3 via the gateway endpoint' });
+        expect((p.GroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]).toMatch(/SecurityGroupsNodePeer/);
+        expect(JSON.stringify(p.DestinationPrefixListId)).toMatch(/S3PrefixList/);
+        prefixListRules++;
+      } else if (p.CidrIp !== undefined) {
         // allowAllOutbound: false renders CDK's "disallow all" placeholder (ICMP type 252 to a
         // broadcast address), never a real destination.
         expect(p).toMatchObject({ CidrIp: '255.255.255.255/32', IpProtocol: 'icmp', FromPort: 252, ToPort: 86 });
@@ -72,8 +80,8 @@ describe('each environment stack', () => {
         expect(p.DestinationSecurityGroupId).toBeDefined();
       }
       expect(p.CidrIpv6).toBeUndefined();
-      expect(p.DestinationPrefixListId).toBeUndefined();
     }
+    expect(prefixListRules).toBe(1);
     for (const [, sg] of ofType(t, 'AWS::EC2::SecurityGroup')) {
       expect(sg.Properties!.SecurityGroupEgress).toBeUndefined();
     }
@@ -143,8 +151,9 @@ describe('each environment stack', () => {
     const nodePeer = logicalIdOfType(t, 'AWS::EC2::SecurityGroup', 'SecurityGroupsNodePeer');
     const functions = logicalIdOfType(t, 'AWS::EC2::SecurityGroup', 'SecurityGroupsFunctions');
     const interfaces = ofType(t, 'AWS::EC2::VPCEndpoint').filter(([, r]) => r.Properties!.VpcEndpointType === 'Interface');
-    const withEcr = name === 'AcmeProd' || name === 'InitechQa';
-    expect(interfaces).toHaveLength(withEcr ? 10 : 8);
+    // 8 base endpoints + EC2 (peer interface attach) + ECR API + ECR Docker (client images).
+    void name;
+    expect(interfaces).toHaveLength(11);
     for (const [, r] of interfaces) {
       expect(r.Properties!.PrivateDnsEnabled).toBe(true);
       expect(r.Properties!.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [endpointsGroup, 'GroupId'] }]);
@@ -220,7 +229,7 @@ describe('two environments in one app', () => {
     expect([...physical(a)]).toEqual([]);
     expect([...physical(b)]).toEqual([]);
     for (const t of [a, b]) {
-      const ids = new Set(Object.keys(resourcesOf(t)));
+      const ids = new Set([...Object.keys(resourcesOf(t)), ...Object.keys(t.toJSON().Parameters ?? {})]);
       const refs = JSON.stringify(t.toJSON().Resources).match(/"(?:Ref|Fn::GetAtt)":\s*\[?"([A-Za-z0-9]+)"/g) ?? [];
       for (const ref of refs) {
         const id = /"([A-Za-z0-9]+)"$/.exec(ref)![1];
