@@ -1,0 +1,147 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import {
+  BlockchainClient,
+  BlockchainEnvironment,
+  COMPATIBILITY,
+  ChainSpec,
+  ConsensusProtocol,
+  EnvironmentTags,
+  NodeRole,
+  SupportLevel,
+  assignPeerAddresses,
+} from '../../lib';
+import { testApp } from '../support/synth';
+
+const app = testApp();
+const runnable = COMPATIBILITY.filter((e) => e.level !== SupportLevel.UNSUPPORTED);
+const stacks = runnable.map((row, i) => {
+  const stack = new Stack(app, `Row${i}`);
+  const env = new BlockchainEnvironment(stack, 'Env', {
+    tenantId: 'acme',
+    environmentId: `row${i}`,
+    cidr: `10.${20 + i}.0.0/16`,
+    chain: { client: row.client, consensus: row.consensus, allowDeprecated: row.level === SupportLevel.DEPRECATED },
+  });
+  return { row, stack, env };
+}).map((s) => ({ ...s, template: Template.fromStack(s.stack) }));
+
+describe.each(stacks.map((s) => [`${s.row.client} + ${s.row.consensus}`, s] as const))('%s', (_name, { row, stack, env, template }) => {
+  const nodeCount = env.nodes!.nodes.length;
+
+  it('runs every node as a self-healing ASG of one from a hardened launch template', () => {
+    template.resourcePropertiesCountIs('AWS::AutoScaling::AutoScalingGroup', { MinSize: '1', MaxSize: '1' }, nodeCount);
+    template.allResourcesProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: Match.objectLike({ HttpTokens: 'required' }),
+        Monitoring: { Enabled: true },
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) })],
+        KeyName: Match.absent(),
+      }),
+    });
+  });
+
+  it('gives every node its own encrypted, elastic file system with a TLS-only policy and an access point, retained and backed up', () => {
+    template.resourceCountIs('AWS::EFS::FileSystem', nodeCount);
+    const key = stack.resolve(env.encryptionKey.keyArn);
+    template.allResources('AWS::EFS::FileSystem', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        Encrypted: true,
+        KmsKeyId: key,
+        ThroughputMode: 'elastic',
+        FileSystemPolicy: Match.objectLike({
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        }),
+      }),
+    });
+    template.resourceCountIs('AWS::EFS::AccessPoint', nodeCount);
+    const selections = Object.values(template.findResources('AWS::Backup::BackupSelection'));
+    expect(selections).toHaveLength(1);
+    expect(selections[0].Properties.BackupSelection.Resources).toHaveLength(nodeCount);
+  });
+
+  it('binds JSON-RPC to 127.0.0.1 only and gives each node a fixed peer address', () => {
+    const userData = JSON.stringify(template.findResources('AWS::EC2::LaunchTemplate'));
+    if (row.client === BlockchainClient.BESU) {
+      expect(userData).toContain('--rpc-http-host=127.0.0.1');
+      expect(userData).toContain('--rpc-ws-host=127.0.0.1');
+    } else {
+      expect(userData).toContain('--http.addr=127.0.0.1');
+      expect(userData).toContain('--ws.addr=127.0.0.1');
+    }
+    expect(userData).not.toMatch(/0\.0\.0\.0:854[56]|--(rpc-http-host|http\.addr)=0\.0\.0\.0/);
+    const ips = Object.values(template.findResources('AWS::EC2::NetworkInterface')).map((r) => r.Properties.PrivateIpAddress);
+    expect(new Set(ips).size).toBe(nodeCount);
+  });
+
+  it('generates keys and genesis at deploy time with only public inputs', () => {
+    template.hasResourceProperties('Custom::BlockchainNodeKeys', {
+      Client: row.client,
+      Consensus: row.consensus,
+      Nodes: Match.arrayWith([Match.objectLike({ Id: 'validator-1', Validator: 'true' })]),
+    });
+  });
+
+  it('tags node groups and storage with node and member', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      Tags: Match.arrayWith([
+        { Key: EnvironmentTags.MEMBER, PropagateAtLaunch: true, Value: 'default' },
+        { Key: EnvironmentTags.NODE, PropagateAtLaunch: true, Value: 'validator-1' },
+      ]),
+    });
+  });
+
+  it(`${row.level === SupportLevel.SUPPORTED ? 'does not warn' : 'warns with the reason'} at synth`, () => {
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('.*'));
+    if (row.level === SupportLevel.SUPPORTED) expect(warnings).toEqual([]);
+    else expect(warnings.map((w) => String(w.entry.data))).toEqual(expect.arrayContaining([expect.stringContaining(row.reason.slice(0, 40))]));
+  });
+
+  if (row.consensus === ConsensusProtocol.RAFT) {
+    it('opens Raft 50400 between nodes only', () => {
+      template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 50400, ToPort: 50400, IpProtocol: 'tcp' });
+    });
+  }
+});
+
+describe('refused at synth with a message naming the prop and the fix', () => {
+  const refused = COMPATIBILITY.filter((e) => e.level === SupportLevel.UNSUPPORTED);
+  const make = (chain: ChainSpec) => () =>
+    new BlockchainEnvironment(new Stack(testApp(), 'S'), 'Env', { tenantId: 'acme', environmentId: 'dev', chain });
+
+  it.each(refused.map((r) => [`${r.client} + ${r.consensus}`, r] as const))('%s', (_n, r) => {
+    expect(make({ client: r.client, consensus: r.consensus })).toThrow(new RegExp(`chain\\.consensus: ${r.client} cannot run "${r.consensus}"`));
+  });
+
+  it('deprecated combinations without the opt-in', () => {
+    expect(make({ client: BlockchainClient.BESU, consensus: ConsensusProtocol.CLIQUE })).toThrow(/set chain\.allowDeprecated to true/);
+  });
+
+  it('a BFT network below 4 validators', () => {
+    const nodes = [1, 2, 3].map((i) => ({ id: `v-${i}`, member: 'default', role: NodeRole.VALIDATOR }));
+    expect(make({ nodes })).toThrow(/chain\.nodes: 3 validator\(s\) for qbft; a BFT network needs n >= 3f\+1/);
+  });
+
+  it('duplicate node ids and nodes of unknown members', () => {
+    const nodes = [1, 2, 3, 4].map((i) => ({ id: `v-${i}`, member: 'default', role: NodeRole.VALIDATOR }));
+    expect(make({ nodes: [...nodes, { id: 'v-1', member: 'default', role: NodeRole.MEMBER }] })).toThrow(/chain\.nodes\[4\]\.id: duplicate node id "v-1"/);
+    expect(make({ nodes: [...nodes, { id: 'm-1', member: 'globex', role: NodeRole.MEMBER }] })).toThrow(/chain\.nodes\[4\]\.member: "globex" is not a member/);
+  });
+});
+
+describe('peer addresses', () => {
+  it('spread nodes over subnets from the top of each range', () => {
+    expect(assignPeerAddresses(['a', 'b', 'c'], ['10.0.128.0/18', '10.0.192.0/18'])).toEqual({
+      a: { ip: '10.0.191.254', subnet: 0 },
+      b: { ip: '10.0.255.254', subnet: 1 },
+      c: { ip: '10.0.191.253', subnet: 0 },
+    });
+  });
+
+  it('refuse more nodes than a small subnet can hold', () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    expect(() => assignPeerAddresses(ids, ['10.0.0.224/27', '10.0.0.192/27'])).toThrow(/do not fit the private subnets .* use a larger environment cidr/);
+  });
+});
