@@ -15,7 +15,7 @@ import { NodeMetrics } from '../operations/metric-names';
 import { nodeMetric } from '../operations/node-metric';
 import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
-import { NODE_DATA_DIR, clientArguments } from './client-command';
+import { NODE_DATA_DIR, clientArguments, gethLayout } from './client-command';
 
 /** Props of {@link BlockchainNode}. */
 export interface BlockchainNodeProps {
@@ -302,6 +302,8 @@ interface BootScriptInput {
  */
 export function nodeBootScript(i: BootScriptInput): string[] {
   const d = NODE_DATA_DIR;
+  const host = gethLayout('/var/lib/blockchain');
+  const ctr = gethLayout(d);
   return [
     'set -euo pipefail',
     'exec > >(logger -t blockchain-node) 2>&1',
@@ -325,10 +327,13 @@ export function nodeBootScript(i: BootScriptInput): string[] {
     ...(i.signerImport
       ? [
           // geth / GoQuorum: genesis init once, node key as p2p key, and the same key as the sealing account.
-          `test -d /var/lib/blockchain/chain/geth || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${d}/chain init ${d}/genesis.json`,
-          `mkdir -p /var/lib/blockchain/chain/geth && cp /var/lib/blockchain/key /var/lib/blockchain/chain/geth/nodekey && cp /var/lib/blockchain/static-nodes.json /var/lib/blockchain/chain/static-nodes.json`,
-          ': > /var/lib/blockchain/password',
-          `ls /var/lib/blockchain/chain/keystore 2>/dev/null | grep -qi "\${SIGNER_ADDRESS#0x}" || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${d}/chain account import --password ${d}/password ${d}/key`,
+          `test -d ${host.datadir}/geth/chaindata || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${ctr.datadir} init ${ctr.genesis}`,
+          `mkdir -p ${host.datadir}/geth && cp ${host.key} ${host.nodeKey} && cp /var/lib/blockchain/static-nodes.json ${host.staticNodes}`,
+          // geth 1.13 reads static peers only from config.toml (same format as gethConfigToml).
+          `jq -r '"[Node.P2P]\\nStaticNodes = " + (.staticNodes | tojson)' /run/chain-manifest.json > ${host.config}`,
+          `: > ${host.password}`,
+          `ls ${host.keystore} 2>/dev/null | grep -qi "\${SIGNER_ADDRESS#0x}" || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${ctr.datadir} account import --password ${ctr.password} ${ctr.key}`,
+          `chown -R 1000:1000 /var/lib/blockchain`,
         ]
       : []),
     'docker rm -f blockchain-client 2>/dev/null || true',

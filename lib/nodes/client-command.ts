@@ -38,7 +38,7 @@ export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPor
   }
   // GoQuorum and geth share geth's flags.
   const common = [
-    `--datadir=${d}/chain`,
+    `--datadir=${gethLayout(d).datadir}`,
     `--networkid=${chain.chainId}`,
     '--nodiscover',
     `--port=${p2pPort}`,
@@ -51,19 +51,21 @@ export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPor
     '--ws.addr=127.0.0.1',
     `--ws.port=${RpcPorts.WS}`,
     '--syncmode=full',
-    ...(chain.freeGas ? ['--miner.gasprice=0', '--txpool.pricelimit=0'] : []),
   ];
   if (chain.client === BlockchainClient.GOQUORUM) {
     const api = chain.consensus === ConsensusProtocol.RAFT ? 'eth,net,web3,raft' : chain.consensus === ConsensusProtocol.CLIQUE ? 'eth,net,web3,clique' : 'eth,net,web3,istanbul';
     return [
       ...common,
+      ...(chain.freeGas ? ['--miner.gasprice=0', '--txpool.pricelimit=0'] : []),
       `--http.api=${api}`,
       '--ws.api=eth,net,web3',
       ...(chain.consensus === ConsensusProtocol.RAFT ? ['--raft', '--raftport=50400', `--raftblocktime=${chain.blockPeriodSeconds * 1000}`] : ['--mine', '--miner.threads=1']),
       ...(chain.consensus === ConsensusProtocol.CLIQUE ? cliqueSigner : []),
     ];
   }
-  return [...common, '--http.api=eth,net,web3', '--ws.api=eth,net,web3', '--mine', ...cliqueSigner];
+  // geth 1.13 ignores static-nodes.json: its peers come from config.toml (see gethConfigToml).
+  // It also enforces a minimum gas price, so "free gas" there means legacy pricing at its floor.
+  return [...common, `--config=${gethLayout(d).config}`, '--http.api=eth,net,web3', '--ws.api=eth,net,web3', '--mine', ...cliqueSigner];
 }
 
 /**
@@ -75,7 +77,31 @@ export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPor
  */
 const cliqueSigner = [
   '--unlock=$SIGNER_ADDRESS',
-  `--password=${NODE_DATA_DIR}/password`,
+  `--password=${gethLayout(NODE_DATA_DIR).password}`,
   '--allow-insecure-unlock',
   '--miner.etherbase=$SIGNER_ADDRESS',
 ];
+
+/**
+ * Where geth and GoQuorum keep their files under a node data directory (geth reads the node key
+ * and static nodes from its instance directory `<datadir>/geth/`). Shared by the node boot script
+ * and the tests that run a real geth.
+ */
+export function gethLayout(dataDir: string) {
+  const datadir = `${dataDir}/chain`;
+  return {
+    datadir,
+    nodeKey: `${datadir}/geth/nodekey`,
+    staticNodes: `${datadir}/geth/static-nodes.json`,
+    config: `${dataDir}/config.toml`,
+    keystore: `${datadir}/keystore`,
+    genesis: `${dataDir}/genesis.json`,
+    key: `${dataDir}/key`,
+    password: `${dataDir}/password`,
+  };
+}
+
+/** geth's config.toml with the static peers (geth 1.13 ignores static-nodes.json). */
+export function gethConfigToml(staticNodes: readonly string[]): string {
+  return `[Node.P2P]\nStaticNodes = ${JSON.stringify(staticNodes)}\n`;
+}
