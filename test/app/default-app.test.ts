@@ -25,6 +25,45 @@ function cdkSynth(args: string[]) {
   return { ...result, out, dir };
 }
 
+/**
+ * No private key material anywhere in the cloud assembly (templates, bundled Lambda code,
+ * manifests): every 32-byte hex string must be an asset hash, a logical-id hash or a published
+ * public constant. Keys are generated at deploy time, never at synth.
+ */
+function scanForKeyMaterial(dir: string): void {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.push(p);
+    }
+  };
+  walk(dir);
+  const assetHashes = new Set<string>();
+  for (const f of files.filter((f) => f.endsWith('.assets.json'))) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/[0-9a-f]{64}/g)) assetHashes.add(m[0]);
+  }
+  const publicConstants = new Set([
+    '63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365', // BFT genesis mixHash
+    // secp256k1 curve constants inside the bundled ethers code (SEC 2, section 2.4.1):
+    'fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f', // field prime p
+    'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', // group order n
+    '7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee', // GLV endomorphism beta
+  ]);
+  const suspicious: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    for (const m of text.matchAll(/(?<![0-9a-fA-F])(?:0x)?([0-9a-fA-F]{64})(?![0-9a-fA-F])/g)) {
+      const hex = m[1].toLowerCase();
+      if (!assetHashes.has(hex) && !publicConstants.has(hex) && !/^0+$/.test(hex)) suspicious.push(`${f}: ${hex.slice(0, 8)}...`);
+    }
+  }
+  expect(files.length).toBeGreaterThan(3);
+  expect(suspicious).toEqual([]);
+}
+
 describe('the default app (bin/app.ts) through the real cdk CLI', () => {
   it('synthesizes tenants.json offline with no AWS environment variables, nag packs clean', () => {
     const r = cdkSynth(['-q']);
@@ -36,6 +75,9 @@ describe('the default app (bin/app.ts) through the real cdk CLI', () => {
     // Environment-agnostic: nothing was looked up, nothing is missing.
     expect(manifest.missing ?? []).toEqual([]);
     expect(manifest.artifacts.AcmeDev.environment).toBe('aws://unknown-account/unknown-region');
+    // Nodes are part of the default environment.
+    expect(Object.values(template.Resources).filter((x) => (x as { Type: string }).Type === 'Custom::BlockchainNodeKeys')).toHaveLength(1);
+    scanForKeyMaterial(r.out);
   });
 
   it('refuses a bad config with one clear message and synthesizes nothing', () => {
