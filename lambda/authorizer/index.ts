@@ -1,0 +1,22 @@
+/**
+ * Lambda entry of the environment authorizer (API Gateway REQUEST-authorizer contract; the node
+ * gate invokes it directly with the same event). Configuration from the environment:
+ * TENANT_ID, ENVIRONMENT_ID, NODE_MEMBERS (JSON: node id -> member id), ALLOW_TTL_SECONDS.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CredentialService } from '../../lib/credentials/credential-service';
+import { RequestAuthorizerEvent, createAuthorizer } from './handler';
+
+const authorizer = createAuthorizer(
+  new CredentialService({
+    secretsManager: new SecretsManagerClient({}),
+    tenantId: process.env.TENANT_ID ?? '',
+    environmentId: process.env.ENVIRONMENT_ID ?? '',
+  }),
+  {
+    nodeMembers: JSON.parse(process.env.NODE_MEMBERS ?? '{}') as Record<string, string>,
+    allowTtlMs: Number(process.env.ALLOW_TTL_SECONDS ?? 60) * 1000,
+  },
+);
+
+export const handler = (event: RequestAuthorizerEvent) => authorizer.handle(event);

@@ -1,0 +1,23 @@
+/**
+ * The node auth gate as a service (installed on every node by its user data). Configuration:
+ * NODE_ID, AUTHORIZER_FUNCTION, GATE_PORT (8080), UPSTREAM_HTTP (http://127.0.0.1:8545),
+ * UPSTREAM_WS (ws://127.0.0.1:8546), ALLOW_TTL_SECONDS (30), EXTRA_ALLOWED_PREFIXES (comma list).
+ */
+import { createGate } from './gate';
+import { lambdaAuthorizer } from './lambda-authorizer';
+
+const env = process.env;
+if (!env.NODE_ID || !env.AUTHORIZER_FUNCTION) {
+  console.error('node-gate: NODE_ID and AUTHORIZER_FUNCTION must be set (see /etc/blockchain-tenancy/gate.env)');
+  process.exit(2);
+}
+const gate = createGate({
+  nodeId: env.NODE_ID,
+  upstreamHttp: env.UPSTREAM_HTTP ?? 'http://127.0.0.1:8545',
+  upstreamWs: env.UPSTREAM_WS ?? 'ws://127.0.0.1:8546',
+  authorize: lambdaAuthorizer(env.AUTHORIZER_FUNCTION),
+  allowTtlMs: Number(env.ALLOW_TTL_SECONDS ?? 30) * 1000,
+  extraAllowedPrefixes: (env.EXTRA_ALLOWED_PREFIXES ?? '').split(',').filter(Boolean),
+});
+gate.server.listen(Number(env.GATE_PORT ?? 8080), '0.0.0.0', () => console.log(JSON.stringify({ msg: 'node gate listening', node: env.NODE_ID })));
+process.on('SIGTERM', () => void gate.close().then(() => process.exit(0)));
