@@ -1,5 +1,6 @@
 import { ChainSpec } from '../chain/chain-spec';
 import { readChainConfig } from './chain-config';
+import { CredentialsConfig, IngressConfig, readCredentialsConfig, readIngressConfig } from './ingress-config';
 import { TenantConfigError } from './config-error';
 import { cidrsOverlap, Ipv4Cidr, parseIpv4Cidr } from './cidr';
 import { FieldReader, join } from './field-reader';
@@ -69,6 +70,13 @@ export interface EnvironmentConfig {
    * @default - Hyperledger Besu + QBFT, 4 validators of one member "default"
    */
   readonly chain?: ChainSpec;
+  /**
+   * Internet-facing load balancer with WAF and TLS (needs an ACM certificate).
+   * @default - none: nothing in the environment is reachable from the internet
+   */
+  readonly ingress?: IngressConfig;
+  /** App credential lifetimes. @default - 90 days default, 365 maximum */
+  readonly credentials?: CredentialsConfig;
 }
 
 /** CloudWatch Logs accepts only these retention periods (days). */
@@ -168,6 +176,8 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
     'ecrEndpoints',
     'removalPolicy',
     'chain',
+    'ingress',
+    'credentials',
   ]);
   if (!obj) return undefined;
   const before = r.problems.length;
@@ -240,6 +250,13 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
   if (obj.chain !== undefined) {
     out.chain = readChainConfig(r, join(path, 'chain'), obj.chain);
   }
+  if (obj.ingress !== undefined) {
+    out.ingress = readIngressConfig(r, join(path, 'ingress'), obj.ingress);
+    if (obj.region === undefined) {
+      r.fail(join(path, 'region'), 'is required with "ingress" (load balancer access logs go to a region-specific principal); set it to the region of the certificate');
+    }
+  }
+  if (obj.credentials !== undefined) out.credentials = readCredentialsConfig(r, join(path, 'credentials'), obj.credentials);
   return r.problems.length === before ? out : undefined;
 }
 

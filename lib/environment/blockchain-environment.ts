@@ -3,11 +3,17 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ChainSpec } from '../chain/chain-spec';
 import { ConsensusProtocol, isBft } from '../chain/protocols';
+import { nodeProgramAsset } from '../assets/bundled-assets';
+import { CredentialStore } from '../credentials/credential-store';
+import { EnvironmentIngress } from '../ingress/environment-ingress';
 import { NodeFleet } from '../nodes/node-fleet';
+import { installNodeServices } from '../nodes/node-services';
 import { ConsensusFamily } from '../operations/alarm-thresholds';
 import { EnvironmentMonitoring, MonitoringThresholds } from '../operations/environment-monitoring';
 import { ID_PATTERN } from '../config/tenant-config';
@@ -68,6 +74,43 @@ export interface BlockchainEnvironmentProps {
    * @default - a dashboard and alarms with derived thresholds, no SNS topic
    */
   readonly monitoring?: BlockchainMonitoringOptions;
+  /**
+   * App credentials (created when `chain` is set).
+   * @default - 90-day default lifetime, 365-day maximum, 60 s authorizer cache
+   */
+  readonly credentials?: CredentialOptions;
+  /**
+   * The internet-facing load balancer with WAF and TLS in front of the node gates. Needs a
+   * certificate; without `ingress` nothing in the environment is reachable from the internet.
+   * @default - no load balancer
+   */
+  readonly ingress?: IngressOptions;
+}
+
+/** App credential options of a {@link BlockchainEnvironment}. */
+export interface CredentialOptions {
+  /** @default 90 */
+  readonly defaultLifetimeDays?: number;
+  /** @default 365 */
+  readonly maxLifetimeDays?: number;
+  /** How long the authorizer caches an allow (seconds). @default 60 */
+  readonly allowCacheSeconds?: number;
+}
+
+/** Ingress options of a {@link BlockchainEnvironment}. */
+export interface IngressOptions {
+  /** Certificate for the environment's host names (imported, or DNS-validated in your stack). */
+  readonly certificate: acm.ICertificate;
+  /** Environment domain: node `n` answers at `n.<domainName>`. @default - path routing only */
+  readonly domainName?: string;
+  /** Zone for the node records. @default - no records */
+  readonly hostedZone?: route53.IHostedZone;
+  /** @default true */
+  readonly deletionProtection?: boolean;
+  /** WAF limit per IP per 5 minutes. @default 3000 */
+  readonly rateLimitPerIp?: number;
+  /** WAF limit per credential per 5 minutes. @default 6000 */
+  readonly rateLimitPerCredential?: number;
 }
 
 /** Monitoring options of a {@link BlockchainEnvironment}. */
@@ -106,6 +149,10 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
   public readonly nodes?: NodeFleet;
   /** Dashboard and alarms, when `chain` is set. */
   public readonly monitoring?: EnvironmentMonitoring;
+  /** App credentials (issuer + authorizer), when `chain` is set. */
+  public readonly credentials?: CredentialStore;
+  /** The load balancer, WAF and TLS, when `ingress` is set. */
+  public readonly ingress?: EnvironmentIngress;
 
   constructor(scope: Construct, id: string, props: BlockchainEnvironmentProps) {
     super(scope, id);
@@ -148,18 +195,64 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
         chain: props.chain,
         removalPolicy: this.removalPolicy,
       });
+      // --- application layer: credentials, node gates, ingress ------------------------------
+      const fleet = this.nodes;
+      this.credentials = new CredentialStore(this, 'Credentials', {
+        tenantId: this.tenantId,
+        environmentId: this.environmentId,
+        vpc: this.vpc,
+        subnets: this.network.privateSubnets,
+        securityGroup: this.securityGroups.functions,
+        encryptionKey: this.encryptionKey,
+        nodeMembers: Object.fromEntries(fleet.nodes.map((n) => [n.nodeId, n.memberId])),
+        removalPolicy: this.removalPolicy,
+        ...(props.credentials?.defaultLifetimeDays !== undefined ? { defaultLifetimeDays: props.credentials.defaultLifetimeDays } : {}),
+        ...(props.credentials?.maxLifetimeDays !== undefined ? { maxLifetimeDays: props.credentials.maxLifetimeDays } : {}),
+        ...(props.credentials?.allowCacheSeconds !== undefined ? { allowCacheSeconds: props.credentials.allowCacheSeconds } : {}),
+      });
+      const gateAsset = nodeProgramAsset(this, 'NodeGateProgram', 'node-gate');
+      const metricsAsset = nodeProgramAsset(this, 'NodeMetricsProgram', 'node-metrics');
+      for (const node of fleet.nodes) {
+        installNodeServices(node, {
+          tenantId: this.tenantId,
+          environmentId: this.environmentId,
+          gateAsset,
+          metricsAsset,
+          authorizer: this.credentials.authorizer,
+          gatePort: this.securityGroups.gatePort,
+        });
+      }
+      if (props.ingress) {
+        this.ingress = new EnvironmentIngress(this, 'Ingress', {
+          tenantId: this.tenantId,
+          environmentId: this.environmentId,
+          vpc: this.vpc,
+          subnets: this.network.ingressSubnets,
+          securityGroup: this.securityGroups.ingress,
+          encryptionKey: this.encryptionKey,
+          gatePort: this.securityGroups.gatePort,
+          targets: fleet.nodes.map((n) => ({ nodeId: n.nodeId, memberId: n.memberId, target: n.autoScalingGroup })),
+          removalPolicy: this.removalPolicy,
+          ...props.ingress,
+        });
+        fleet.nodes.forEach((n) => n.useLoadBalancerHealthCheck());
+      }
       this.monitoring = new EnvironmentMonitoring(this, 'Monitoring', {
         tenantId: this.tenantId,
         environmentId: this.environmentId,
-        consensus: consensusFamily(this.nodes.chain.consensus),
-        blockPeriodSeconds: this.nodes.chain.blockPeriodSeconds,
-        nodes: this.nodes.nodes.map((n) => ({
+        consensus: consensusFamily(fleet.chain.consensus),
+        blockPeriodSeconds: fleet.chain.blockPeriodSeconds,
+        nodes: fleet.nodes.map((n) => ({
           nodeId: n.nodeId,
           validator: n.validator,
           autoScalingGroupName: n.autoScalingGroup.autoScalingGroupName,
           fileSystemId: n.fileSystem.fileSystemId,
         })),
-        functions: [],
+        authorizer: this.credentials.authorizer,
+        functions: [this.credentials.issuer],
+        ...(this.ingress
+          ? { loadBalancer: this.ingress.loadBalancer, targetGroups: Object.values(this.ingress.targetGroups), webAclMetricName: this.ingress.webAclMetricName }
+          : {}),
         alarmTopic: props.monitoring?.alarmTopic ?? this.createAlarmTopic(),
         ...(props.monitoring?.thresholds ? { thresholds: props.monitoring.thresholds } : {}),
       });

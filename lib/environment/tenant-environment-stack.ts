@@ -1,8 +1,11 @@
 import { RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { IngressConfig } from '../config/ingress-config';
 import { Construct } from 'constructs';
 import { EnvironmentConfig, TenantConfig, environmentStackName } from '../config/tenant-config';
-import { BlockchainEnvironment } from './blockchain-environment';
+import { BlockchainEnvironment, IngressOptions } from './blockchain-environment';
 import { EnvironmentTags } from './tags';
 
 /** Props of {@link TenantEnvironmentStack}. */
@@ -48,6 +51,17 @@ export class TenantEnvironmentStack extends Stack {
       ...(env.flowLogRetentionDays ? { flowLogRetention: env.flowLogRetentionDays as logs.RetentionDays } : {}),
       ...(env.ecrEndpoints !== undefined ? { ecrEndpoints: env.ecrEndpoints } : {}),
       chain: env.chain ?? {},
+      ...(env.credentials ? { credentials: env.credentials } : {}),
+      ...(env.ingress ? { ingress: this.ingressOptions(env.ingress) } : {}),
     });
+  }
+
+  private ingressOptions(i: IngressConfig): IngressOptions {
+    const { certificateArn, hostedZoneId, hostedZoneName, ...rest } = i;
+    return {
+      ...rest,
+      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', certificateArn),
+      ...(hostedZoneId && hostedZoneName ? { hostedZone: route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId, zoneName: hostedZoneName }) } : {}),
+    };
   }
 }

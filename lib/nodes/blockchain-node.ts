@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -52,6 +52,8 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
   public readonly validator: boolean;
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   public readonly role: iam.IRole;
+  /** The node role's one customer-managed policy: add node permissions here (no inline policies). */
+  public readonly policy: iam.ManagedPolicy;
   public readonly userData: ec2.UserData;
   public readonly fileSystem: efs.FileSystem;
   /** The access point the node mounts (its own root directory and POSIX identity). */
@@ -169,6 +171,7 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
     });
     const role = identity.role;
     this.role = role;
+    this.policy = identity.policy;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       reason: 'Nodes have no SSH key; operators reach them only through SSM Session Manager, which needs this AWS-maintained policy.',
@@ -248,6 +251,16 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
       Tags.of(target).add(EnvironmentTags.NODE, node.id);
       Tags.of(target).add(EnvironmentTags.MEMBER, node.member);
     }
+  }
+
+  /**
+   * Replaces the node's instance when its gate fails the load balancer health check (not only
+   * when EC2 says the instance is impaired), after a grace period for the first boot.
+   */
+  public useLoadBalancerHealthCheck(gracePeriod = Duration.minutes(10)): void {
+    const cfn = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
+    cfn.healthCheckType = 'ELB';
+    cfn.healthCheckGracePeriod = gracePeriod.toSeconds();
   }
 
   /**

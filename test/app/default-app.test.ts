@@ -50,6 +50,7 @@ function scanForKeyMaterial(dir: string): void {
     'fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f', // field prime p
     'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141', // group order n
     '7ae96a2b657c07106e64479eac3434e99cf0497512f58995c1396c28719501ee', // GLV endomorphism beta
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', // SHA-256 of "" (AWS SigV4, bundled SDK)
   ]);
   const suspicious: string[] = [];
   for (const f of files) {

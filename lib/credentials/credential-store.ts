@@ -1,0 +1,158 @@
+import * as path from 'node:path';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { argon2LayerCode } from '../assets/bundled-assets';
+import { nagArn } from '../security/nag-ids';
+import { SinglePolicyRole } from '../security/single-policy-role';
+import { credentialSecretPrefix } from './credential-format';
+
+/** Props of {@link CredentialStore}. */
+export interface CredentialStoreProps {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  readonly vpc: ec2.IVpc;
+  /** Subnets of the functions (the environment's private isolated subnets). */
+  readonly subnets: ec2.SubnetSelection;
+  /** Security group of the functions (443 to the endpoints only). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** The environment key: encrypts the credential secrets and the logs. */
+  readonly encryptionKey: kms.IKey;
+  /** Node id -> owning member: a credential opens only its own member's nodes. */
+  readonly nodeMembers: Readonly<Record<string, string>>;
+  /** Lifetime of a credential when the caller gives none (days). @default 90 */
+  readonly defaultLifetimeDays?: number;
+  /** Longest lifetime a caller may ask for (days). @default 365 */
+  readonly maxLifetimeDays?: number;
+  /** How long the authorizer caches an allow (seconds). @default 60 */
+  readonly allowCacheSeconds?: number;
+  /** Log group removal. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The environment's app credentials: one Secrets Manager secret per credential (argon2id hash +
+ * metadata) under `blockchain-tenancy/<tenant>/<env>/credentials/`, the issuer function (create,
+ * list, describe, revoke, regenerate) and the authorizer function (API Gateway REQUEST contract;
+ * the node gates call it too). The authorizer role can only read this environment's credentials.
+ */
+export class CredentialStore extends Construct {
+  public readonly issuer: lambda.IFunction;
+  public readonly authorizer: lambda.IFunction;
+  /** The secrets prefix of this environment's credentials. */
+  public readonly secretPrefix: string;
+
+  constructor(scope: Construct, id: string, props: CredentialStoreProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.secretPrefix = credentialSecretPrefix(props.tenantId, props.environmentId);
+    const secrets = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const layer = new lambda.LayerVersion(this, 'Argon2', {
+      code: argon2LayerCode(),
+      compatibleRuntimes: [lambda.Runtime.NODEJS_24_X, lambda.Runtime.NODEJS_22_X],
+      compatibleArchitectures: [lambda.Architecture.ARM_64, lambda.Architecture.X86_64],
+      description: 'argon2 (native, linux glibc prebuilds)',
+    });
+    const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } };
+    const environment = { TENANT_ID: props.tenantId, ENVIRONMENT_ID: props.environmentId };
+
+    const make = (name: 'Issuer' | 'Authorizer', entry: string, statements: iam.PolicyStatement[], env: Record<string, string>) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+        encryptionKey: props.encryptionKey,
+        retention: logs.RetentionDays.ONE_YEAR,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      });
+      const identity = new SinglePolicyRole(this, `${name}Identity`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
+        awsManagedPolicies: ['service-role/AWSLambdaVPCAccessExecutionRole'],
+        statements: [...statements, new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] })],
+      });
+      Validations.of(identity.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason: 'A function in the VPC needs to manage its network interfaces; AWS maintains this minimal policy.',
+      });
+      Validations.of(identity.policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', `secret:${this.secretPrefix}*`)}]`,
+        reason: "One secret per credential with a random ARN suffix, created at run time: the wildcard is this environment's credential prefix only.",
+      });
+      Validations.of(identity.policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
+        reason: "Log streams of the function's own log group.",
+      });
+      const fn = new nodejs.NodejsFunction(this, name, {
+        entry: path.join(__dirname, '..', '..', 'lambda', entry, 'index.ts'),
+        runtime: lambda.Runtime.NODEJS_24_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 512,
+        timeout: Duration.seconds(10),
+        role: identity.role,
+        logGroup,
+        layers: [layer],
+        vpc: props.vpc,
+        vpcSubnets: props.subnets,
+        securityGroups: [props.securityGroup],
+        environment: { ...environment, ...env },
+        description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
+        bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*', 'argon2'], forceDockerBundling: false },
+      });
+      Validations.of(fn).acknowledge({
+        id: 'NIST.800.53.R5-LambdaDLQ',
+        reason: 'Invoked synchronously (gate, API Gateway, management API): the caller receives every failure; a DLQ would never be read.',
+      });
+      Validations.of(fn).acknowledge({
+        id: 'NIST.800.53.R5-LambdaConcurrency',
+        reason: 'Reserved concurrency would be taken from the account pool of every tenant stack; throttling is done by WAF rate rules and the gate cache instead.',
+      });
+      return fn;
+    };
+
+    this.authorizer = make(
+      'Authorizer',
+      'authorizer',
+      [
+        new iam.PolicyStatement({ sid: 'ReadOwnEnvironmentCredentials', actions: ['secretsmanager:GetSecretValue'], resources: [secrets] }),
+        new iam.PolicyStatement({ sid: 'DecryptViaSecretsManager', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: viaSecretsManager }),
+      ],
+      { NODE_MEMBERS: JSON.stringify(props.nodeMembers), ALLOW_TTL_SECONDS: String(props.allowCacheSeconds ?? 60) },
+    );
+    this.issuer = make(
+      'Issuer',
+      'issuer',
+      [
+        new iam.PolicyStatement({
+          sid: 'ManageOwnEnvironmentCredentials',
+          actions: ['secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'],
+          resources: [secrets],
+        }),
+        new iam.PolicyStatement({ sid: 'ListCredentials', actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+        new iam.PolicyStatement({ sid: 'EncryptViaSecretsManager', actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: viaSecretsManager }),
+      ],
+      {
+        KMS_KEY_ID: props.encryptionKey.keyArn,
+        DEFAULT_LIFETIME_DAYS: String(props.defaultLifetimeDays ?? 90),
+        MAX_LIFETIME_DAYS: String(props.maxLifetimeDays ?? 365),
+      },
+    );
+    Validations.of(this.node.findChild('IssuerIdentity')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'secretsmanager:ListSecrets supports no resource-level permissions; the issuer filters by this environment prefix and can read only that prefix.',
+    });
+  }
+
+  /** Lets a principal call the authorizer (e.g. a node gate). Statement for a managed policy. */
+  public invokeAuthorizerStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({ sid: 'InvokeEnvironmentAuthorizer', actions: ['lambda:InvokeFunction'], resources: [this.authorizer.functionArn] });
+  }
+
+  /** Authorizer errors (fail-closed decisions that could not be made). */
+  public metricAuthorizerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.authorizer.metricErrors(props);
+  }
+}

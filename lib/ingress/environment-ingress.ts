@@ -1,0 +1,268 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+
+/** A node behind the load balancer. */
+export interface IngressTarget {
+  readonly nodeId: string;
+  readonly memberId: string;
+  /** The node's instances (an Auto Scaling group is such a target). */
+  readonly target: elbv2.IApplicationLoadBalancerTarget;
+}
+
+/** Props of {@link EnvironmentIngress}. */
+export interface EnvironmentIngressProps {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  readonly vpc: ec2.IVpc;
+  /** Public subnets of the load balancer. */
+  readonly subnets: ec2.SubnetSelection;
+  /** The load balancer's security group (443 and 80 open; gate port to nodes). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  /** TLS certificate of the environment's host names. */
+  readonly certificate: acm.ICertificate;
+  /**
+   * Environment domain: node `n` answers at `n.<domainName>`. Without it, nodes answer only on
+   * the path fallback `https://<load balancer>/nodes/<n>/`.
+   * @default - path-based routing only
+   */
+  readonly domainName?: string;
+  /**
+   * Hosted zone for the node records (alias A records to the load balancer).
+   * @default - no DNS records
+   */
+  readonly hostedZone?: route53.IHostedZone;
+  /** The nodes. */
+  readonly targets: readonly IngressTarget[];
+  /** Port of the node gate. */
+  readonly gatePort: number;
+  /** Key for the WAF log group. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * Idle timeout: long enough for quiet WebSocket subscriptions.
+   * @default Duration.minutes(60)
+   */
+  readonly idleTimeout?: Duration;
+  /**
+   * Load balancer deletion protection.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Requests per 5 minutes from one IP before WAF blocks it.
+   * @default 3000
+   */
+  readonly rateLimitPerIp?: number;
+  /**
+   * Requests per 5 minutes with one Authorization header (one credential) before WAF blocks it.
+   * @default 6000
+   */
+  readonly rateLimitPerCredential?: number;
+  /** Removal policy of the access-log bucket and the WAF log group. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The environment's internet-facing entry: an ALB with HTTPS only (TLS 1.3/1.2 policy; port 80
+ * answers with a redirect), invalid headers dropped, strictest desync mitigation, access logs to
+ * an encrypted, TLS-only, private bucket with lifecycle; a WAFv2 web ACL (AWS common rules with
+ * the 8 KB body rule counted so contract deployment works, known bad inputs, IP reputation, rate
+ * limits per IP and per credential) with logging that redacts credentials; one target group per
+ * node gate, routed by host name and by path; anything else gets a bare 404.
+ */
+export class EnvironmentIngress extends Construct {
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  public readonly httpsListener: elbv2.ApplicationListener;
+  public readonly webAcl: wafv2.CfnWebACL;
+  public readonly accessLogBucket: s3.Bucket;
+  /** Target group of each node. */
+  public readonly targetGroups: Readonly<Record<string, elbv2.ApplicationTargetGroup>>;
+  /** The CloudWatch metric name of the web ACL. */
+  public readonly webAclMetricName: string;
+
+  constructor(scope: Construct, id: string, props: EnvironmentIngressProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const ipLimit = props.rateLimitPerIp ?? 3000;
+    const credentialLimit = props.rateLimitPerCredential ?? 6000;
+    for (const [prop, v] of [['rateLimitPerIp', ipLimit], ['rateLimitPerCredential', credentialLimit]] as const) {
+      if (!Number.isInteger(v) || v < 10 || v > 2_000_000_000) {
+        throw new Error(`EnvironmentIngress: ${prop} is ${v}; WAF rate limits are whole numbers from 10 to 2,000,000,000 requests per 5 minutes`);
+      }
+    }
+    if (Token.isUnresolved(Stack.of(this).region)) {
+      throw new Error(
+        'EnvironmentIngress: the stack has no explicit region; load balancer access logs are delivered by a region-specific principal, so set env.region on the stack (config: environments[].region)',
+      );
+    }
+    if (props.targets.length === 0) throw new Error('EnvironmentIngress: targets is empty; pass the nodes to route to');
+    if (props.hostedZone && !props.domainName) throw new Error('EnvironmentIngress: hostedZone needs domainName; set domainName to the environment domain in that zone');
+
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED, // ALB access logs support SSE-S3 only
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(7) }],
+      removalPolicy,
+    });
+    for (const [rule, reason] of [
+      ['AwsSolutions-S1', 'This bucket receives the load balancer access logs; logging its own access would recurse. CloudTrail data events cover it where required.'],
+      ['NIST.800.53.R5-S3BucketLoggingEnabled', 'Log destination bucket (see AwsSolutions-S1).'],
+      ['NIST.800.53.R5-S3DefaultEncryptionKMS', 'Elastic Load Balancing writes access logs only to buckets encrypted with SSE-S3 (AWS docs: "enable access logs").'],
+      ['NIST.800.53.R5-S3BucketReplicationEnabled', 'Access logs are kept one year in the region; cross-region replication is an operator choice, not a default.'],
+    ] as const) {
+      Validations.of(this.accessLogBucket).acknowledge({ id: rule, reason });
+    }
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      internetFacing: true,
+      securityGroup: props.securityGroup,
+      dropInvalidHeaderFields: true,
+      desyncMitigationMode: elbv2.DesyncMitigationMode.STRICTEST,
+      idleTimeout: props.idleTimeout ?? Duration.minutes(60),
+      deletionProtection: props.deletionProtection ?? true,
+      http2Enabled: true,
+    });
+    this.loadBalancer.logAccessLogs(this.accessLogBucket, `${props.tenantId}/${props.environmentId}`);
+
+    this.httpsListener = this.loadBalancer.addListener('Https', {
+      port: 443,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [props.certificate],
+      sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+      open: false, // the ingress group already opens 443
+      defaultAction: elbv2.ListenerAction.fixedResponse(404),
+    });
+    const redirect = this.loadBalancer.addListener('HttpRedirect', {
+      port: 80,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+    });
+    Validations.of(redirect).acknowledge({
+      id: 'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+      reason: 'Port 80 serves no content: its only action is a permanent redirect to the HTTPS listener, which uses the ACM certificate.',
+    });
+    if (props.deletionProtection === false) {
+      Validations.of(this.loadBalancer).acknowledge({
+        id: 'NIST.800.53.R5-ELBDeletionProtectionEnabled',
+        reason: 'Deletion protection was turned off explicitly for this environment (deletionProtection: false), e.g. a throwaway test environment.',
+      });
+    }
+
+    const groups: Record<string, elbv2.ApplicationTargetGroup> = {};
+    props.targets.forEach((t, i) => {
+      const tg = new elbv2.ApplicationTargetGroup(this, `Node${i}`, {
+        vpc: props.vpc,
+        port: props.gatePort,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targets: [t.target],
+        healthCheck: { path: '/health', healthyHttpCodes: '200', interval: Duration.seconds(15), healthyThresholdCount: 2, unhealthyThresholdCount: 3 },
+        deregistrationDelay: Duration.seconds(30),
+      });
+      groups[t.nodeId] = tg;
+      this.httpsListener.addTargetGroups(`Path${i}`, {
+        priority: 1000 + i,
+        conditions: [elbv2.ListenerCondition.pathPatterns([`/nodes/${t.nodeId}`, `/nodes/${t.nodeId}/*`])],
+        targetGroups: [tg],
+      });
+      if (props.domainName) {
+        const host = `${t.nodeId}.${props.domainName}`;
+        this.httpsListener.addTargetGroups(`Host${i}`, {
+          priority: 1 + i,
+          conditions: [elbv2.ListenerCondition.hostHeaders([host])],
+          targetGroups: [tg],
+        });
+        if (props.hostedZone) {
+          new route53.ARecord(this, `Record${i}`, {
+            zone: props.hostedZone,
+            recordName: host,
+            target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer)),
+          });
+        }
+      }
+    });
+    this.targetGroups = groups;
+
+    this.webAclMetricName = `blockchain-${props.tenantId}-${props.environmentId}`;
+    const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: name });
+    const managed = (name: string, priority: number, overrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]) => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ...(overrides ? { ruleActionOverrides: overrides } : {}) } },
+      visibilityConfig: visibility(name),
+    });
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      description: `Blockchain environment ${props.tenantId}/${props.environmentId}`,
+      visibilityConfig: visibility(this.webAclMetricName),
+      rules: [
+        {
+          name: 'RateLimitPerIp',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { aggregateKeyType: 'IP', limit: ipLimit, evaluationWindowSec: 300 } },
+          visibilityConfig: visibility('RateLimitPerIp'),
+        },
+        {
+          name: 'RateLimitPerCredential',
+          priority: 1,
+          action: { block: {} },
+          statement: {
+            rateBasedStatement: {
+              aggregateKeyType: 'CUSTOM_KEYS',
+              limit: credentialLimit,
+              evaluationWindowSec: 300,
+              customKeys: [{ header: { name: 'authorization', textTransformations: [{ priority: 0, type: 'NONE' }] } }],
+            },
+          },
+          visibilityConfig: visibility('RateLimitPerCredential'),
+        },
+        managed('AWSManagedRulesAmazonIpReputationList', 2),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 3),
+        // Contract deployment sends bodies over 8 KB: count that rule, never block it.
+        managed('AWSManagedRulesCommonRuleSet', 4, [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }]),
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.loadBalancer.loadBalancerArn, webAclArn: this.webAcl.attrArn });
+    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: `aws-waf-logs-blockchain-${props.tenantId}-${props.environmentId}`,
+      encryptionKey: props.encryptionKey,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: this.webAcl.attrArn,
+      logDestinationConfigs: [wafLogs.logGroupArn],
+      // Never write credentials to logs.
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+    });
+  }
+
+  /** Load balancer 5xx responses (its own plus the targets'). */
+  public metricHttp5xx(props?: cloudwatch.MetricOptions): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(e, 0) + FILL(t, 0)',
+      usingMetrics: {
+        e: this.loadBalancer.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, props),
+        t: this.loadBalancer.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, props),
+      },
+      label: '5xx',
+    });
+  }
+}

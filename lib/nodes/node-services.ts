@@ -1,0 +1,65 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import { BlockchainNode } from './blockchain-node';
+
+/** What {@link installNodeServices} needs. */
+export interface NodeServicesOptions {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  /** The bundled node gate (lambda/node-gate). */
+  readonly gateAsset: s3assets.Asset;
+  /** The bundled metric publisher (lambda/node-metrics). */
+  readonly metricsAsset: s3assets.Asset;
+  /** The environment's authorizer: the gate may invoke this one function only. */
+  readonly authorizer: lambda.IFunction;
+  readonly gatePort: number;
+}
+
+/**
+ * Installs the node auth gate and the metric publisher on a node as systemd services, from S3
+ * assets (no internet: S3 through the gateway endpoint, Node.js from the Amazon Linux repos), and
+ * adds exactly the permissions they need to the node's managed policy.
+ */
+export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions): void {
+  const region = Stack.of(node).region;
+  node.policy.addStatements(
+    new iam.PolicyStatement({ sid: 'InvokeEnvironmentAuthorizer', actions: ['lambda:InvokeFunction'], resources: [o.authorizer.functionArn] }),
+    new iam.PolicyStatement({
+      sid: 'DownloadNodePrograms',
+      actions: ['s3:GetObject'],
+      resources: [o.gateAsset.bucket.arnForObjects(o.gateAsset.s3ObjectKey), o.metricsAsset.bucket.arnForObjects(o.metricsAsset.s3ObjectKey)],
+    }),
+  );
+  const unit = (name: string, description: string, envFile: string) =>
+    [
+      `cat > /etc/systemd/system/${name}.service <<'UNIT'`,
+      '[Unit]',
+      `Description=${description}`,
+      'After=network-online.target docker.service',
+      '[Service]',
+      `EnvironmentFile=${envFile}`,
+      `ExecStart=/usr/bin/node /opt/blockchain-tenancy/${name}/index.js`,
+      'Restart=always',
+      'RestartSec=2',
+      'DynamicUser=yes',
+      'NoNewPrivileges=yes',
+      'ProtectSystem=strict',
+      'ProtectHome=yes',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      'UNIT',
+    ].join('\n');
+  node.userData.addCommands(
+    'dnf install -y --setopt=install_weak_deps=False nodejs20 && alternatives --set node /usr/bin/node-20 2>/dev/null || true',
+    'mkdir -p /opt/blockchain-tenancy/node-gate /opt/blockchain-tenancy/node-metrics /etc/blockchain-tenancy',
+    `aws s3 cp --region ${region} ${o.gateAsset.s3ObjectUrl} /tmp/node-gate.zip && unzip -o /tmp/node-gate.zip -d /opt/blockchain-tenancy/node-gate`,
+    `aws s3 cp --region ${region} ${o.metricsAsset.s3ObjectUrl} /tmp/node-metrics.zip && unzip -o /tmp/node-metrics.zip -d /opt/blockchain-tenancy/node-metrics`,
+    `printf 'NODE_ID=%s\\nAUTHORIZER_FUNCTION=%s\\nGATE_PORT=%s\\nAWS_REGION=%s\\n' '${node.nodeId}' '${o.authorizer.functionName}' '${o.gatePort}' '${region}' > /etc/blockchain-tenancy/gate.env`,
+    `printf 'BT_TENANT=%s\\nBT_ENVIRONMENT=%s\\nBT_NODE=%s\\nAWS_REGION=%s\\n' '${o.tenantId}' '${o.environmentId}' '${node.nodeId}' '${region}' > /etc/blockchain-tenancy/metrics.env`,
+    unit('node-gate', 'blockchain-tenancy node auth gate', '/etc/blockchain-tenancy/gate.env'),
+    unit('node-metrics', 'blockchain-tenancy node metric publisher', '/etc/blockchain-tenancy/metrics.env'),
+    'systemctl daemon-reload && systemctl enable --now node-gate node-metrics',
+  );
+}
