@@ -1,4 +1,4 @@
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { Agent, IncomingMessage, Server, ServerResponse, createServer, request } from 'node:http';
 import { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { RpcPolicyOptions, refusal } from '../../lib/credentials/rpc-policy';
@@ -102,20 +102,40 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
       return;
     }
     const forward = s.calls.filter((_, i) => !s.answers[i]);
+    if (forward.length === s.calls.length) {
+      // Fast path: everything allowed; forward the original bytes and stream the answer back.
+      const up = await post(raw);
+      res.writeHead(up.status, { 'content-type': 'application/json' }).end(up.body);
+      return;
+    }
     let upstream: unknown[] = [];
     if (forward.length) {
-      const r = await fetch(options.upstreamHttp, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(s.single ? forward[0] : forward),
-      });
-      const parsed = (await r.json()) as unknown;
+      const parsed = JSON.parse((await post(JSON.stringify(s.single ? forward[0] : forward))).body.toString('utf8')) as unknown;
       upstream = Array.isArray(parsed) ? parsed : [parsed];
     }
     // Put the client's answers back in request order.
     let u = 0;
     const answers = s.answers.map((a) => a ?? upstream[u++]);
     json(res, 200, s.single ? answers[0] : answers);
+  }
+
+  const upstreamUrl = new URL(options.upstreamHttp);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  function post(body: string): Promise<{ status: number; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        upstreamUrl,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 502, body: Buffer.concat(chunks) }));
+          r.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   async function authorizeRequest(req: IncomingMessage): Promise<'allow' | 'unauthorized' | 'unavailable'> {
@@ -212,6 +232,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(timer);
+        agent.destroy();
         for (const set of sockets.values()) for (const s of set) s.client.terminate();
         wss.close();
         server.close(() => resolve());
