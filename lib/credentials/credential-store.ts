@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { argon2LayerCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
+import { acknowledgeRule } from '../security/acknowledge';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { credentialSecretPrefix } from './credential-format';
 
@@ -72,7 +73,10 @@ export class CredentialStore extends Construct {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
         awsManagedPolicies: ['service-role/AWSLambdaVPCAccessExecutionRole'],
-        statements: [...statements, new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] })],
+        statements: [
+          ...statements,
+          new iam.PolicyStatement({ sid: 'DecryptOwnEnvironmentVariables', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: { StringEquals: { 'kms:EncryptionContext:aws:lambda:FunctionArn': stack.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } } }),
+          new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] })],
       });
       Validations.of(identity.role).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
@@ -99,17 +103,17 @@ export class CredentialStore extends Construct {
         vpcSubnets: props.subnets,
         securityGroups: [props.securityGroup],
         environment: { ...environment, ...env },
+        environmentEncryption: props.encryptionKey,
         description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
         bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*', 'argon2'], forceDockerBundling: false },
       });
-      Validations.of(fn).acknowledge({
-        id: 'NIST.800.53.R5-LambdaDLQ',
-        reason: 'Invoked synchronously (gate, API Gateway, management API): the caller receives every failure; a DLQ would never be read.',
-      });
-      Validations.of(fn).acknowledge({
-        id: 'NIST.800.53.R5-LambdaConcurrency',
-        reason: 'Reserved concurrency would be taken from the account pool of every tenant stack; throttling is done by WAF rate rules and the gate cache instead.',
-      });
+      acknowledgeRule(fn, 'LambdaDLQ', 'Invoked synchronously (gate, API Gateway, management API): the caller receives every failure; a DLQ would never be read.', ['CKV_AWS_116']);
+      acknowledgeRule(
+        fn,
+        'LambdaConcurrency',
+        'Reserved concurrency would be taken from the account pool of every tenant stack; throttling is done by WAF rate rules and the gate cache instead.',
+        ['CKV_AWS_115'],
+      );
       return fn;
     };
 

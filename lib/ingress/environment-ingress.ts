@@ -10,6 +10,7 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { acknowledgeRule } from '../security/acknowledge';
 
 /** A node behind the load balancer. */
 export interface IngressTarget {
@@ -116,14 +117,11 @@ export class EnvironmentIngress extends Construct {
       lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30), abortIncompleteMultipartUploadAfter: Duration.days(7) }],
       removalPolicy,
     });
-    for (const [rule, reason] of [
-      ['AwsSolutions-S1', 'This bucket receives the load balancer access logs; logging its own access would recurse. CloudTrail data events cover it where required.'],
-      ['NIST.800.53.R5-S3BucketLoggingEnabled', 'Log destination bucket (see AwsSolutions-S1).'],
-      ['NIST.800.53.R5-S3DefaultEncryptionKMS', 'Elastic Load Balancing writes access logs only to buckets encrypted with SSE-S3 (AWS docs: "enable access logs").'],
-      ['NIST.800.53.R5-S3BucketReplicationEnabled', 'Access logs are kept one year in the region; cross-region replication is an operator choice, not a default.'],
-    ] as const) {
-      Validations.of(this.accessLogBucket).acknowledge({ id: rule, reason });
-    }
+    const selfLogging = 'This bucket receives the load balancer access logs; logging its own access would recurse. CloudTrail data events cover it where required.';
+    Validations.of(this.accessLogBucket).acknowledge({ id: 'AwsSolutions-S1', reason: selfLogging });
+    acknowledgeRule(this.accessLogBucket, 'S3BucketLoggingEnabled', selfLogging, ['CKV_AWS_18']);
+    acknowledgeRule(this.accessLogBucket, 'S3DefaultEncryptionKMS', 'Elastic Load Balancing writes access logs only to buckets encrypted with SSE-S3 (AWS docs: "enable access logs").', ['CKV_AWS_145']);
+    acknowledgeRule(this.accessLogBucket, 'S3BucketReplicationEnabled', 'Access logs are kept one year in the region; cross-region replication is an operator choice, not a default.');
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
@@ -152,15 +150,9 @@ export class EnvironmentIngress extends Construct {
       open: false,
       defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
     });
-    Validations.of(redirect).acknowledge({
-      id: 'NIST.800.53.R5-ELBv2ACMCertificateRequired',
-      reason: 'Port 80 serves no content: its only action is a permanent redirect to the HTTPS listener, which uses the ACM certificate.',
-    });
+    acknowledgeRule(redirect, 'ELBv2ACMCertificateRequired', 'Port 80 serves no content: its only action is a permanent redirect to the HTTPS listener, which uses the ACM certificate.', ['CKV_AWS_2', 'CKV_AWS_103']);
     if (props.deletionProtection === false) {
-      Validations.of(this.loadBalancer).acknowledge({
-        id: 'NIST.800.53.R5-ELBDeletionProtectionEnabled',
-        reason: 'Deletion protection was turned off explicitly for this environment (deletionProtection: false), e.g. a throwaway test environment.',
-      });
+      acknowledgeRule(this.loadBalancer, 'ELBDeletionProtectionEnabled', 'Deletion protection was turned off explicitly for this environment (deletionProtection: false), e.g. a throwaway test environment.', ['CKV_AWS_150']);
     }
 
     const groups: Record<string, elbv2.ApplicationTargetGroup> = {};

@@ -1,10 +1,12 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { parseIpv4Cidr } from '../config/cidr';
+import { acknowledgeRule } from '../security/acknowledge';
+import { acknowledgeDeployTimeFunction } from '../security/deploy-time-function';
 import { EnvironmentSecurityGroups } from './environment-security-groups';
 
 /** Subnet group names of an environment VPC (part of construct ids: do not rename). */
@@ -113,13 +115,17 @@ export class EnvironmentNetwork extends Construct {
       ],
     });
     for (const subnet of this.vpc.publicSubnets) {
-      Validations.of(subnet).acknowledge({
-        id: 'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW',
-        reason:
-          'Public subnets hold only the internet-facing load balancer, which needs a route to the internet gateway. ' +
+      acknowledgeRule(
+        subnet,
+        'VPCNoUnrestrictedRouteToIGW',
+        'Public subnets hold only the internet-facing load balancer, which needs a route to the internet gateway. ' +
           'Nodes, functions and file systems sit in isolated subnets with no default route.',
-      });
+      );
     }
+    // CDK's own provider that closes the default security group runs only at deploy time.
+    const restrictProvider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const restrictHandler = restrictProvider?.node.tryFindChild('Handler');
+    if (restrictHandler) acknowledgeDeployTimeFunction(restrictHandler, 'closes the default security group, aws-cdk-lib');
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       encryptionKey: props.encryptionKey,

@@ -1,4 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
+import { skipCheckov } from '../security/acknowledge';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { Ports } from './ports';
@@ -75,13 +76,12 @@ export class EnvironmentSecurityGroups extends Construct {
     this.ingress.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(Ports.HTTP_REDIRECT), 'HTTP, answered only with a redirect to HTTPS');
     for (const port of [Ports.HTTPS, Ports.HTTP_REDIRECT]) {
       const rule = this.ingress.node.findChild(`from 0.0.0.0_0:${port}`);
-      Validations.of(rule).acknowledge({
-        id: 'AwsSolutions-EC23',
-        reason:
-          port === Ports.HTTPS
-            ? 'The internet-facing load balancer serves dApps on 443 (TLS, WAF, app credentials checked at the node gate).'
-            : 'Port 80 on the internet-facing load balancer only answers with a redirect to HTTPS.',
-      });
+      const reason =
+        port === Ports.HTTPS
+          ? 'The internet-facing load balancer serves dApps on 443 (TLS, WAF, app credentials checked at the node gate).'
+          : 'Port 80 on the internet-facing load balancer only answers with a redirect to HTTPS.';
+      Validations.of(rule).acknowledge({ id: 'AwsSolutions-EC23', reason });
+      if (port === Ports.HTTP_REDIRECT) skipCheckov(rule, ['CKV_AWS_260'], reason);
     }
     this.ingress.connections.allowTo(this.nodeGate, ec2.Port.tcp(this.gatePort), 'Load balancer to node auth gate');
 

@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { acknowledgeRule } from './acknowledge';
 import { IConstruct } from 'constructs';
 
 /**
@@ -9,10 +9,12 @@ import { IConstruct } from 'constructs';
  * response URL and regional AWS APIs, which it does outside the environment's isolated VPC.
  */
 export function acknowledgeDeployTimeFunction(fn: IConstruct, what: string): void {
-  const reasons: Record<string, string> = {
-    'NIST.800.53.R5-LambdaDLQ': `Deploy-time custom resource (${what}): CloudFormation invokes it synchronously and receives every failure; a DLQ would never be read.`,
-    'NIST.800.53.R5-LambdaConcurrency': `Deploy-time custom resource (${what}): one invocation per CloudFormation resource event.`,
-    'NIST.800.53.R5-LambdaInsideVPC': `Deploy-time custom resource (${what}): it must reach the CloudFormation response URL and regional AWS APIs; the environment VPC is isolated from the internet by design.`,
-  };
-  for (const [id, reason] of Object.entries(reasons)) Validations.of(fn).acknowledge({ id, reason });
+  acknowledgeRule(fn, 'LambdaDLQ', `Deploy-time custom resource (${what}): CloudFormation invokes it synchronously and receives every failure; a DLQ would never be read.`, ['CKV_AWS_116']);
+  acknowledgeRule(fn, 'LambdaConcurrency', `Deploy-time custom resource (${what}): one invocation per CloudFormation resource event.`, ['CKV_AWS_115']);
+  acknowledgeRule(
+    fn,
+    'LambdaInsideVPC',
+    `Deploy-time custom resource (${what}): it must reach the CloudFormation response URL and regional AWS APIs; the environment VPC is isolated from the internet by design.`,
+    ['CKV_AWS_117'],
+  );
 }

@@ -1,0 +1,23 @@
+import { CfnResource, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** The cdk-nag packs whose shared rules are acknowledged together (same rule, same reason). */
+export const COMPLIANCE_PACKS: readonly string[] = ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+
+/**
+ * Acknowledges one compliance rule (e.g. `LambdaDLQ`) on one construct for every compliance pack
+ * that has it (NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1), and the equivalent checkov checks,
+ * with one reason, next to the resource that causes the finding. The review report lists them all.
+ */
+export function acknowledgeRule(scope: IConstruct, rule: string, reason: string, checkovIds: readonly string[] = []): void {
+  for (const pack of COMPLIANCE_PACKS) Validations.of(scope).acknowledge({ id: `${pack}-${rule}`, reason });
+  if (checkovIds.length) skipCheckov(scope, checkovIds, reason);
+}
+
+/** Skips checkov checks on the CloudFormation resource of `scope` (resource metadata), with a reason. */
+export function skipCheckov(scope: IConstruct, ids: readonly string[], reason: string): void {
+  const cfn = scope instanceof CfnResource ? scope : (scope.node.defaultChild as CfnResource | undefined);
+  if (!(cfn instanceof CfnResource)) throw new Error(`skipCheckov: ${scope.node.path} has no CloudFormation resource`);
+  const existing = (cfn.getMetadata('checkov') as { skip?: { id: string; comment: string }[] } | undefined)?.skip ?? [];
+  cfn.addMetadata('checkov', { skip: [...existing, ...ids.filter((id) => !existing.some((e) => e.id === id)).map((id) => ({ id, comment: reason }))] });
+}
