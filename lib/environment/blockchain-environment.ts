@@ -231,7 +231,7 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
           securityGroup: this.securityGroups.ingress,
           encryptionKey: this.encryptionKey,
           gatePort: this.securityGroups.gatePort,
-          targets: fleet.nodes.map((n) => ({ nodeId: n.nodeId, memberId: n.memberId, target: n.autoScalingGroup })),
+          targets: fleet.nodes.map((n) => ({ nodeId: n.nodeId, memberId: n.memberId, target: n.asLoadBalancerTarget() })),
           removalPolicy: this.removalPolicy,
           ...props.ingress,
         });

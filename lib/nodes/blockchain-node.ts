@@ -3,6 +3,7 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -251,6 +252,21 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
       Tags.of(target).add(EnvironmentTags.NODE, node.id);
       Tags.of(target).add(EnvironmentTags.MEMBER, node.member);
     }
+  }
+
+  /**
+   * The node as a load balancer target. Unlike the Auto Scaling group itself, it does not open
+   * the target port on every group of the instance: the environment's security groups already
+   * allow exactly the load balancer to the gate group, and nothing to the peer group.
+   */
+  public asLoadBalancerTarget(): elbv2.IApplicationLoadBalancerTarget {
+    const cfn = this.autoScalingGroup.node.defaultChild as autoscaling.CfnAutoScalingGroup;
+    return {
+      attachToApplicationTargetGroup(targetGroup: elbv2.IApplicationTargetGroup): elbv2.LoadBalancerTargetProps {
+        cfn.addPropertyOverride('TargetGroupARNs', [targetGroup.targetGroupArn]);
+        return { targetType: elbv2.TargetType.INSTANCE };
+      },
+    };
   }
 
   /**

@@ -135,3 +135,13 @@ describe('app credentials and the authorizer', () => {
     dev.resourceCountIs('AWS::WAFv2::WebACL', 0);
   });
 });
+
+describe('network rules with a load balancer', () => {
+  it('the load balancer reaches only the gate group on the gate port, never the peer group', () => {
+    const rules = [...all(prod, 'AWS::EC2::SecurityGroupIngress'), ...all(prod, 'AWS::EC2::SecurityGroupEgress')].map((r) => JSON.stringify(r.Properties));
+    const fromAlb = rules.filter((r) => r.includes('SecurityGroupsIngress') && r.includes('8080'));
+    expect(fromAlb).toHaveLength(2); // ingress rule on the gate group + egress rule on the load balancer group
+    for (const r of fromAlb) expect(r).not.toContain('SecurityGroupsNodePeer');
+    prod.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { TargetGroupARNs: [Match.objectLike({ Ref: Match.stringLikeRegexp('EnvironmentIngressNode') })] });
+  });
+});
