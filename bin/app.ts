@@ -12,7 +12,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { TenantConfigError, addTenantEnvironments, loadTenantsConfig } from '../lib';
+import { TenantConfigError, addManagementStack, addTenantEnvironments, loadTenantsConfig } from '../lib';
 
 const app = new App();
 const configPath = String(app.node.tryGetContext('config') ?? 'tenants.json');
@@ -20,6 +20,7 @@ const configPath = String(app.node.tryGetContext('config') ?? 'tenants.json');
 try {
   const config = loadTenantsConfig(configPath);
   addTenantEnvironments(app, config);
+  addManagementStack(app, config);
 } catch (e) {
   if (e instanceof TenantConfigError) {
     // One clear message, no stack trace, nothing synthesized.

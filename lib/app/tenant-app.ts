@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { ManagementApi } from '../management/management-api';
 import { TenantConfigError } from '../config/config-error';
 import { TenantsConfig, parseTenantsConfig } from '../config/tenant-config';
 import { TenantEnvironmentStack } from '../environment/tenant-environment-stack';
@@ -36,4 +38,23 @@ export function addTenantEnvironments(app: App, config: TenantsConfig): TenantEn
     }
   }
   return stacks;
+}
+
+/**
+ * Adds the management API stack (`BlockchainManagement`) when the config has a `management`
+ * section; returns it, or undefined.
+ */
+export function addManagementStack(app: App, config: TenantsConfig): Stack | undefined {
+  const m = config.management;
+  if (!m) return undefined;
+  const stack = new Stack(app, 'BlockchainManagement', {
+    description: 'blockchain-tenancy management API: environments, nodes and app credentials',
+    ...(m.region ? { env: { region: m.region } } : {}),
+  });
+  new ManagementApi(stack, 'Management', {
+    ...(m.domainName && m.certificateArn
+      ? { domain: { domainName: m.domainName, certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', m.certificateArn) } }
+      : {}),
+  });
+  return stack;
 }

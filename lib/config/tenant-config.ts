@@ -12,6 +12,21 @@ import { FieldReader, join } from './field-reader';
 export interface TenantsConfig {
   /** The tenants, each with one or more environments. */
   readonly tenants: readonly TenantConfig[];
+  /**
+   * The management API (one stack, `BlockchainManagement`, per account/region).
+   * @default - not deployed
+   */
+  readonly management?: ManagementConfig;
+}
+
+/** The management API of the default app. */
+export interface ManagementConfig {
+  /** Region of the management stack. @default - environment-agnostic */
+  readonly region?: string;
+  /** Custom domain (needs certificateArn). @default - the execute-api endpoint */
+  readonly domainName?: string;
+  /** ACM certificate of the custom domain. */
+  readonly certificateArn?: string;
 }
 
 /** One tenant (a customer organisation). */
@@ -114,8 +129,20 @@ export function environmentStackName(tenantId: string, environmentId: string): s
  */
 export function parseTenantsConfig(raw: unknown, source = 'tenant config'): TenantsConfig {
   const r = new FieldReader();
-  const root = r.object('', raw, ['$schema', 'tenants']);
+  const root = r.object('', raw, ['$schema', 'tenants', 'management']);
   const tenants: TenantConfig[] = [];
+  let management: ManagementConfig | undefined;
+  if (root?.management !== undefined) {
+    const m = r.object('management', root.management, ['region', 'domainName', 'certificateArn']);
+    if (m) {
+      const out: { -readonly [K in keyof ManagementConfig]: ManagementConfig[K] } = {};
+      if (m.region !== undefined) out.region = r.string('management.region', m.region, { pattern: REGION_PATTERN, hint: 'write an AWS region code, e.g. "eu-west-1"' });
+      if (m.domainName !== undefined) out.domainName = r.string('management.domainName', m.domainName, { pattern: /^(?=.{4,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, hint: 'write a lowercase DNS name, e.g. "api.blockchain.example.com"' });
+      if (m.certificateArn !== undefined) out.certificateArn = r.string('management.certificateArn', m.certificateArn, { pattern: /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, hint: 'write the ARN of an ACM certificate' });
+      if ((m.domainName === undefined) !== (m.certificateArn === undefined)) r.fail('management', 'set domainName and certificateArn together (a custom domain needs its certificate)');
+      management = out;
+    }
+  }
   if (root) {
     const list = r.array('tenants', root.tenants, { min: 1 });
     list?.forEach((t, i) => {
@@ -129,7 +156,7 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
   if (r.problems.length > 0) {
     throw new TenantConfigError(source, r.problems);
   }
-  return { tenants };
+  return { tenants, ...(management ? { management } : {}) };
 }
 
 function readTenant(r: FieldReader, path: string, value: unknown): TenantConfig | undefined {

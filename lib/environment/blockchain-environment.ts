@@ -10,7 +10,9 @@ import { Construct } from 'constructs';
 import { ChainSpec } from '../chain/chain-spec';
 import { ConsensusProtocol, isBft } from '../chain/protocols';
 import { nodeProgramAsset } from '../assets/bundled-assets';
+import { credentialSecretPrefix } from '../credentials/credential-format';
 import { CredentialStore } from '../credentials/credential-store';
+import { EnvironmentRegistration } from './environment-registration';
 import { EnvironmentIngress } from '../ingress/environment-ingress';
 import { NodeFleet } from '../nodes/node-fleet';
 import { installNodeServices } from '../nodes/node-services';
@@ -153,6 +155,8 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
   public readonly credentials?: CredentialStore;
   /** The load balancer, WAF and TLS, when `ingress` is set. */
   public readonly ingress?: EnvironmentIngress;
+  /** The environment's registration for the management API. */
+  public readonly registration: EnvironmentRegistration;
 
   constructor(scope: Construct, id: string, props: BlockchainEnvironmentProps) {
     super(scope, id);
@@ -257,6 +261,25 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
         ...(props.monitoring?.thresholds ? { thresholds: props.monitoring.thresholds } : {}),
       });
     }
+
+    // --- registration for the management API -----------------------------------------------
+    const stack = Stack.of(this);
+    this.registration = new EnvironmentRegistration(this, 'Registration', {
+      value: {
+        tenantId: this.tenantId,
+        environmentId: this.environmentId,
+        stackName: stack.stackName,
+        region: stack.region,
+        account: stack.account,
+        vpcId: this.vpc.vpcId,
+        kmsKeyArn: this.encryptionKey.keyArn,
+        credentialSecretPrefix: credentialSecretPrefix(this.tenantId, this.environmentId),
+        nodes: Object.fromEntries((this.nodes?.nodes ?? []).map((n) => [n.nodeId, n.memberId])),
+        ...(this.credentials ? { issuerFunctionArn: this.credentials.issuer.functionArn } : {}),
+        ...(props.ingress?.domainName ? { domainName: props.ingress.domainName } : {}),
+        ...(this.ingress ? { loadBalancerDnsName: this.ingress.loadBalancer.loadBalancerDnsName } : {}),
+      },
+    });
 
     Tags.of(this).add(EnvironmentTags.TENANT, this.tenantId);
     Tags.of(this).add(EnvironmentTags.ENVIRONMENT, this.environmentId);

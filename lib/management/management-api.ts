@@ -1,0 +1,245 @@
+import * as path from 'node:path';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { REGISTRATION_PREFIX } from '../environment/environment-registration';
+import { EnvironmentTags } from '../environment/tags';
+import { acknowledgeRule } from '../security/acknowledge';
+import { nagArn } from '../security/nag-ids';
+import { SinglePolicyRole } from '../security/single-policy-role';
+import { callerStatement, nodeActionStatement } from './policies';
+
+/** Custom domain of the management API. */
+export interface ManagementDomainOptions {
+  readonly domainName: string;
+  readonly certificate: acm.ICertificate;
+  /** A PEM truststore in S3: turns on mutual TLS (clients must present a certificate). @default - no mutual TLS */
+  readonly mtlsTruststore?: { readonly bucket: s3.IBucket; readonly key: string; readonly version?: string };
+}
+
+/** Props of {@link ManagementApi}. */
+export interface ManagementApiProps {
+  /** Custom domain with a TLS 1.2+ policy. @default - the execute-api endpoint (TLS 1.2+) */
+  readonly domain?: ManagementDomainOptions;
+  /** Requests per second (steady) per route. @default 20 */
+  readonly rateLimit?: number;
+  /** WAF limit per IP per 5 minutes. @default 1000 */
+  readonly wafRateLimitPerIp?: number;
+  /** Removal policy of the logs and key. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The network layer: a REST API (IAM / SigV4 on every method, request validation, access logs,
+ * per-route throttling, tracing, WAF) for environments, nodes and app credentials of every
+ * environment deployed in this account and region. Deploy it once per account/region.
+ */
+export class ManagementApi extends Construct {
+  public readonly api: apigw.RestApi;
+  public readonly handler: lambda.IFunction;
+  public readonly webAcl: wafv2.CfnWebACL;
+
+  constructor(scope: Construct, id: string, props: ManagementApiProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const rate = props.rateLimit ?? 20;
+    const key = new kms.Key(this, 'Key', { enableKeyRotation: true, removalPolicy, description: 'blockchain-tenancy management API logs' });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${stack.region}:${stack.account}:log-group:*` } },
+      }),
+    );
+    const logGroup = (name: string) => new logs.LogGroup(this, name, { encryptionKey: key, retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
+
+    const fnLogs = logGroup('HandlerLogs');
+    const identity = new SinglePolicyRole(this, 'HandlerIdentity', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'blockchain-tenancy management API',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadRegistrations',
+          actions: ['ssm:GetParameter', 'ssm:GetParametersByPath'],
+          resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${REGISTRATION_PREFIX.slice(1)}*` })],
+        }),
+        new iam.PolicyStatement({ sid: 'DescribeInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] }),
+        nodeActionStatement(Aws.PARTITION),
+        new iam.PolicyStatement({
+          sid: 'SuspendReplacementOfStoppedNodes',
+          actions: ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses'],
+          resources: ['*'],
+          conditions: { StringLike: { [`aws:ResourceTag/${EnvironmentTags.NODE}`]: '?*' } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'CallEnvironmentIssuers',
+          actions: ['lambda:InvokeFunction'],
+          resources: [stack.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          conditions: { StringLike: { [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: '?*' } },
+        }),
+        new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [fnLogs.logGroupArn, `${fnLogs.logGroupArn}:*`] }),
+        new iam.PolicyStatement({ sid: 'Tracing', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+      ],
+    });
+    for (const [resource, reason] of [
+      ['*', 'ec2:DescribeInstances, autoscaling Suspend/ResumeProcesses (bound by tag condition) and X-Ray writes support no resource scoping.'],
+      [nagArn(stack, 'ssm', `parameter${REGISTRATION_PREFIX}*`), 'Environments register under this prefix when deployed; the API reads registrations only.'],
+      ['arn:<AWS::Partition>:ec2:*:*:instance/*', 'Start/stop/reboot are bound by condition to instances tagged as blockchain-tenancy nodes; the code also checks tenant and environment tags against the route.'],
+      [nagArn(stack, 'lambda', 'function:*'), 'Issuer functions are created per environment; invocation is bound by condition to functions tagged with a blockchain-tenancy environment.'],
+      [`<${stack.getLogicalId(fnLogs.node.defaultChild as logs.CfnLogGroup)}.Arn>:*`, "Log streams of the function's own log group."],
+    ] as const) {
+      Validations.of(identity.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    }
+    const fn = new nodejs.NodejsFunction(this, 'Handler', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'management', 'index.ts'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(29),
+      // Immutable: every permission is in the one managed policy above (no inline default policy).
+      role: identity.role.withoutPolicyUpdates(),
+      logGroup: fnLogs,
+      tracing: lambda.Tracing.ACTIVE,
+      description: 'blockchain-tenancy management API',
+      bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*'], forceDockerBundling: false },
+    });
+    acknowledgeRule(fn, 'LambdaDLQ', 'Invoked synchronously by API Gateway, which returns every failure to the caller; a DLQ would never be read.', ['CKV_AWS_116']);
+    acknowledgeRule(fn, 'LambdaConcurrency', 'Throttled per route by API Gateway and per IP by WAF; reserved concurrency would come out of the account pool.', ['CKV_AWS_115']);
+    acknowledgeRule(fn, 'LambdaInsideVPC', 'The management API spans every environment (each its own isolated VPC) and calls regional AWS APIs only; it has no VPC of its own to live in.', ['CKV_AWS_117']);
+    this.handler = fn;
+
+    const accessLogs = logGroup('AccessLogs');
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: 'blockchain-tenancy management API (IAM-authorized)',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: removalPolicy,
+      disableExecuteApiEndpoint: props.domain !== undefined,
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: 'v1',
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false, // bodies carry one-time secrets: never log them
+        tracingEnabled: true,
+        throttlingRateLimit: rate,
+        throttlingBurstLimit: rate * 2,
+        methodOptions: {
+          '/environments/{tenant}/{environment}/credentials/POST': { throttlingRateLimit: Math.max(1, Math.floor(rate / 4)), throttlingBurstLimit: Math.max(2, Math.floor(rate / 2)) },
+          '/environments/{tenant}/{environment}/nodes/{node}/{action}/POST': { throttlingRateLimit: Math.max(1, Math.floor(rate / 4)), throttlingBurstLimit: Math.max(2, Math.floor(rate / 2)) },
+        },
+      },
+      ...(props.domain
+        ? {
+            domainName: {
+              domainName: props.domain.domainName,
+              certificate: props.domain.certificate,
+              securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+              endpointType: apigw.EndpointType.REGIONAL,
+              ...(props.domain.mtlsTruststore ? { mtls: props.domain.mtlsTruststore } : {}),
+            },
+          }
+        : {}),
+    });
+    const cwRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cwRole) {
+      Validations.of(cwRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'API Gateway execution logging needs the account-level role with this AWS-maintained policy.',
+      });
+    }
+    const stage = this.api.deploymentStage;
+    acknowledgeRule(stage, 'APIGWSSLEnabled', 'The backend is a Lambda proxy integration, not an HTTP endpoint: there is no backend TLS connection to authenticate with a client certificate.', ['CKV_AWS_120']);
+    acknowledgeRule(stage, 'APIGWCacheEnabledAndEncrypted', 'Management responses are per caller and change on every action (and may carry a one-time secret): they must never be cached.', ['CKV_AWS_120']);
+    Validations.of(stage).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'A WAFv2 web ACL is associated with this stage by ARN (CfnWebACLAssociation below).' });
+
+    const integration = new apigw.LambdaIntegration(fn, { proxy: true });
+    const validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
+    const createModel = this.api.addModel('CreateCredential', {
+      contentType: 'application/json',
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        type: apigw.JsonSchemaType.OBJECT,
+        required: ['memberId'],
+        additionalProperties: false,
+        properties: {
+          memberId: { type: apigw.JsonSchemaType.STRING, pattern: '^[a-z][a-z0-9-]{0,22}[a-z0-9]$' },
+          lifetimeDays: { type: apigw.JsonSchemaType.INTEGER, minimum: 1, maximum: 3650 },
+          description: { type: apigw.JsonSchemaType.STRING, maxLength: 256 },
+        },
+      },
+    });
+    const opts = (extra: Partial<apigw.MethodOptions> = {}): apigw.MethodOptions => ({ requestValidator: validator, ...extra });
+    const envs = this.api.root.addResource('environments');
+    envs.addMethod('GET', integration, opts());
+    const env = envs.addResource('{tenant}').addResource('{environment}');
+    env.addMethod('GET', integration, opts());
+    const nodes = env.addResource('nodes');
+    nodes.addMethod('GET', integration, opts());
+    nodes.addResource('{node}').addResource('{action}').addMethod('POST', integration, opts());
+    const creds = env.addResource('credentials');
+    creds.addMethod('GET', integration, opts({ requestParameters: { 'method.request.querystring.memberId': false } }));
+    creds.addMethod('POST', integration, opts({ requestModels: { 'application/json': createModel } }));
+    const cred = creds.addResource('{id}');
+    cred.addMethod('GET', integration, opts());
+    cred.addMethod('DELETE', integration, opts());
+    cred.addResource('regenerate').addMethod('POST', integration, opts());
+    for (const m of this.api.methods) {
+      Validations.of(m).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Every method uses IAM (SigV4) authorization: callers are IAM principals, scoped per environment route (callerStatement).' });
+    }
+
+    const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: name });
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('blockchain-management'),
+      rules: [
+        { name: 'RateLimitPerIp', priority: 0, action: { block: {} }, statement: { rateBasedStatement: { aggregateKeyType: 'IP', limit: props.wafRateLimitPerIp ?? 1000 } }, visibilityConfig: visibility('RateLimitPerIp') },
+        ...['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesCommonRuleSet'].map((name, i) => ({
+          name,
+          priority: i + 1,
+          overrideAction: { none: {} },
+          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+          visibilityConfig: visibility(name),
+        })),
+      ],
+    });
+    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
+      logGroupName: 'aws-waf-logs-blockchain-management',
+      encryptionKey: key,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy,
+    });
+    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
+      resourceArn: this.webAcl.attrArn,
+      logDestinationConfigs: [wafLogs.logGroupArn],
+      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: `arn:${Aws.PARTITION}:apigateway:${stack.region}::/restapis/${this.api.restApiId}/stages/${stage.stageName}`,
+      webAclArn: this.webAcl.attrArn,
+    });
+  }
+
+  /** Lets a principal manage one environment (or every environment of a tenant with `*`). */
+  public grantManage(grantee: iam.IGrantable, tenantId: string, environmentId = '*'): iam.Grant {
+    const base = Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.restApiId });
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: callerStatement(base, this.api.deploymentStage.stageName, tenantId, environmentId).resources });
+  }
+
+  /** Lets a principal list environments (GET /environments). */
+  public grantList(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: [this.api.arnForExecuteApi('GET', '/environments', this.api.deploymentStage.stageName)] });
+  }
+}
