@@ -25,6 +25,7 @@ export * from './ingress/environment-ingress';
 export * from './nodes/node-services';
 export * from './assets/bundled-assets';
 export * from './security/single-policy-role';
+export * from './environment/registration-format';
 export * from './environment/environment-registration';
 export * from './management/policies';
 export * from './management/management-api';

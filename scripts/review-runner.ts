@@ -7,10 +7,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { addTenantEnvironments, loadTenantsConfig } from '../lib';
+import { addManagementStack, addTenantEnvironments, loadTenantsConfig } from '../lib';
 import { Acknowledgment, ReviewFindings, renderReport } from '../lib/review/report';
 import { CfnTemplate } from '../lib/review/template-model';
 
@@ -44,7 +44,9 @@ function acknowledgmentsUnder(scope: IConstruct): Acknowledgment[] {
 
 export function runReview(options: { configPath: string; outdir: string }): StackReview[] {
   const app = new App({ outdir: options.outdir });
-  const stacks = addTenantEnvironments(app, loadTenantsConfig(options.configPath));
+  const config = loadTenantsConfig(options.configPath);
+  const management = addManagementStack(app, config);
+  const stacks: Stack[] = [...addTenantEnvironments(app, config), ...(management ? [management] : [])];
   const packs = [new AwsSolutionsChecks(), new NIST80053R5Checks(), new HIPAASecurityChecks(), new PCIDSS321Checks()];
   const nag = new Map<string, { errors: string[]; warnings: string[] }>();
   for (const pack of packs) {

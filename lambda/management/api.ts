@@ -9,7 +9,7 @@ import {
 import { AutoScalingClient, ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ID_PATTERN } from '../../lib/config/tenant-config';
-import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/environment/environment-registration';
+import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/environment/registration-format';
 import { EnvironmentTags } from '../../lib/environment/tags';
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';
 

@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { REGISTRATION_PREFIX } from '../environment/environment-registration';
+import { REGISTRATION_PREFIX } from '../environment/registration-format';
 import { EnvironmentTags } from '../environment/tags';
 import { acknowledgeRule } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';

@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { TenantEnvironmentStack, TenantsConfig, addTenantEnvironments, parseTenantsConfig } from '../../lib';
+import { TenantEnvironmentStack, TenantsConfig, addManagementStack, addTenantEnvironments, parseTenantsConfig } from '../../lib';
 
 /** An App for template tests: no asset bundling (Lambdas are bundled once, elsewhere). */
 export function testApp(): App {
@@ -14,6 +14,7 @@ export function buildTenantApp(raw: unknown): { app: App; config: TenantsConfig;
   const app = testApp();
   const config = parseTenantsConfig(raw, 'test config');
   const stacks = addTenantEnvironments(app, config);
+  addManagementStack(app, config);
   return { app, config, stacks };
 }
 
