@@ -1,4 +1,4 @@
-import { Annotations, Aws, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -112,6 +112,25 @@ export class NodeFleet extends Construct {
       });
       n.autoScalingGroup.node.addDependency(this.keys.resource);
       return n;
+    });
+    // CloudFormation allows 500 resources per stack: refuse at synth with the fix, before CDK's
+    // own generic error, and before a deploy would fail.
+    this.node.addValidation({
+      validate: () => {
+        const count = Stack.of(this).node.findAll().filter((c) => c instanceof CfnResource).length;
+        if (count <= 500) return [];
+        // Resources that belong to the first node: its construct, its alarms, its ingress routes.
+        const first = this.nodes[0]?.nodeId ?? '';
+        const marks = [`/${first}/`, first.replace(/[^A-Za-z0-9]/g, ''), '/Node0/', '/Path0/', '/Host0/', '/Record0/'];
+        const perNode = Stack.of(this)
+          .node.findAll()
+          .filter((c) => c instanceof CfnResource && marks.some((m) => c.node.path.includes(m))).length;
+        const fit = Math.max(1, this.nodes.length - Math.ceil((count - 500) / perNode));
+        return [
+          `chain.nodes: ${this.nodes.length} nodes make this environment's stack ${count} CloudFormation resources (the limit is 500; each node adds about ${perNode}). ` +
+            `Use at most about ${fit} nodes in this environment, or split the members' nodes across several environments.`,
+        ];
+      },
     });
     const selection = this.backupPlan.addSelection('NodeStorage', {
       resources: this.nodes.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),

@@ -145,3 +145,12 @@ describe('peer addresses', () => {
     expect(() => assignPeerAddresses(ids, ['10.0.0.224/27', '10.0.0.192/27'])).toThrow(/do not fit the private subnets .* use a larger environment cidr/);
   });
 });
+
+describe('CloudFormation resource limit', () => {
+  it('refuses at synth an environment whose stack would exceed 500 resources, naming the prop and the fix', () => {
+    const stack = new Stack(testApp(), 'Big', { env: { region: 'eu-west-1' } });
+    const nodes = Array.from({ length: 30 }, (_, i) => ({ id: `node-${i}`, member: 'default', role: NodeRole.VALIDATOR }));
+    new BlockchainEnvironment(stack, 'Env', { tenantId: 'acme', environmentId: 'big', chain: { nodes } });
+    expect(() => Template.fromStack(stack)).toThrow(/chain\.nodes: 30 nodes make this environment's stack \d+ CloudFormation resources \(the limit is 500; each node adds about \d+\)\. Use at most about \d+ nodes in this environment, or split/);
+  });
+});
