@@ -40,6 +40,34 @@ if (existsSync(gatePath)) {
     '',
   );
 }
+const scalePath = join(dir, 'results', 'scale.json');
+if (existsSync(scalePath)) {
+  const s = JSON.parse(readFileSync(scalePath, 'utf8'));
+  lines.push(
+    '## Synth (default environment: 4 Besu validators, no ingress; bundling skipped, nag off)',
+    '',
+    '| environments | wall ms | peak RSS MiB | resources |',
+    '|---|---|---|---|',
+    ...s.synth.map((r: { envs: number; ms: number; maxRssMiB: number; resources: number }) => `| ${r.envs} | ${r.ms} | ${r.maxRssMiB} | ${r.resources} |`),
+    '',
+    `Marginal cost: ${s.marginalMsPerEnvironment} ms per environment (target < 150 ms). No hand-written baseline yet.`,
+    '',
+    '## Template size as nodes grow (with ingress)',
+    '',
+    '| nodes | resources | template bytes |',
+    '|---|---|---|',
+    ...s.templateSize.map((t: { nodes: number; ingress: boolean; resources?: number; bytes?: number; refused?: string }) =>
+      `| ${t.nodes}${t.ingress ? '' : ' (no ingress)'} | ${t.resources ?? 'refused at synth'} | ${t.bytes ?? t.refused?.trim() ?? ''} |`,
+    ),
+    '',
+    '## Lambda bundles',
+    '',
+    '| function | bytes (argon2 and @aws-sdk external) | cold init ms |',
+    '|---|---|---|',
+    ...s.lambdas.map((l: { name: string; bytes: number; initMs: number }) => `| ${l.name} | ${l.bytes} | ${l.initMs} |`),
+    '',
+  );
+}
 writeFileSync(join(dir, 'results', 'summary.md'), lines.join('\n'));
 console.log(lines.join('\n'));
 process.exit(failed ? 1 : 0);
