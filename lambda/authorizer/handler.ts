@@ -27,6 +27,8 @@ export interface AuthorizerOptions {
   readonly maxEntries?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
   readonly now?: () => number;
+  /** Tenant and environment, written on every decision log line (metric filter dimensions). */
+  readonly scope?: { readonly tenant: string; readonly environment: string };
 }
 
 /** Header names that carry the target node when API Gateway path parameters do not. */
@@ -106,7 +108,7 @@ export function createAuthorizer(service: CredentialService, options: Authorizer
         log({ level: 'error', msg: 'authorizer failed closed', error: (e as Error).name });
         return decide('Deny', event?.methodArn ?? '*', credentialId ?? 'anonymous', { reason: 'unavailable' });
       } finally {
-        log({ msg: 'authorize', outcome, credentialId, nodeId: typeof nodeId === 'string' ? nodeId.slice(0, 64) : undefined, ms: now() - started });
+        log({ msg: 'authorize', ...options.scope, outcome, credentialId, nodeId: typeof nodeId === 'string' ? nodeId.slice(0, 64) : undefined, ms: now() - started });
       }
     },
   };

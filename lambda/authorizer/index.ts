@@ -16,6 +16,7 @@ const authorizer = createAuthorizer(
   {
     nodeMembers: JSON.parse(process.env.NODE_MEMBERS ?? '{}') as Record<string, string>,
     allowTtlMs: Number(process.env.ALLOW_TTL_SECONDS ?? 60) * 1000,
+    scope: { tenant: process.env.TENANT_ID ?? '', environment: process.env.ENVIRONMENT_ID ?? '' },
   },
 );
 

@@ -3,6 +3,7 @@ import { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { RpcPolicyOptions, refusal } from '../../lib/credentials/rpc-policy';
 import { AuthorizeFn, DecisionCache, DecisionCacheOptions } from './decision-cache';
+import { GateMetrics } from './gate-metrics';
 
 export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
   /** This node's id (the authorizer checks the credential's member owns it). */
@@ -31,8 +32,9 @@ interface RpcCall {
  * with a method allowlist applied to every call (batches element by element), body and batch
  * caps, and a health endpoint that needs no credential and reveals nothing.
  */
-export function createGate(options: GateOptions): { server: Server; cache: DecisionCache; close(): Promise<void> } {
+export function createGate(options: GateOptions): { server: Server; cache: DecisionCache; metrics: GateMetrics; close(): Promise<void> } {
   const cache = new DecisionCache(options.authorize, options);
+  const metrics = new GateMetrics();
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const maxBatch = options.maxBatch ?? 100;
   const log = options.log ?? ((e) => console.log(JSON.stringify(e)));
@@ -65,6 +67,8 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
   });
 
   async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => metrics.record(Number(process.hrtime.bigint() - started) / 1e6));
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -229,6 +233,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
   return {
     server,
     cache,
+    metrics,
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(timer);

@@ -3,6 +3,7 @@
  * NODE_ID, AUTHORIZER_FUNCTION, GATE_PORT (8080), UPSTREAM_HTTP (http://127.0.0.1:8545),
  * UPSTREAM_WS (ws://127.0.0.1:8546), ALLOW_TTL_SECONDS (30), EXTRA_ALLOWED_PREFIXES (comma list).
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { createGate } from './gate';
 import { lambdaAuthorizer } from './lambda-authorizer';
 
@@ -19,5 +20,14 @@ const gate = createGate({
   allowTtlMs: Number(env.ALLOW_TTL_SECONDS ?? 30) * 1000,
   extraAllowedPrefixes: (env.EXTRA_ALLOWED_PREFIXES ?? '').split(',').filter(Boolean),
 });
+// Publish gate latency and cache hit/miss counts once a minute (BT_TENANT / BT_ENVIRONMENT set).
+if (env.BT_TENANT && env.BT_ENVIRONMENT) {
+  const cloudwatch = new CloudWatchClient({});
+  const dims = { tenantId: env.BT_TENANT, environmentId: env.BT_ENVIRONMENT, nodeId: env.NODE_ID };
+  setInterval(() => {
+    const data = gate.metrics.drain(dims, gate.cache);
+    gate.metrics.publish(cloudwatch, data).catch((e: Error) => console.error(JSON.stringify({ msg: 'gate metrics not published', error: e.name })));
+  }, 60_000).unref();
+}
 gate.server.listen(Number(env.GATE_PORT ?? 8080), '0.0.0.0', () => console.log(JSON.stringify({ msg: 'node gate listening', node: env.NODE_ID })));
 process.on('SIGTERM', () => void gate.close().then(() => process.exit(0)));

@@ -12,7 +12,10 @@ import { argon2LayerCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
 import { acknowledgeRule } from '../security/acknowledge';
 import { SinglePolicyRole } from '../security/single-policy-role';
+import { MetricDimensions, NodeMetrics } from '../operations/metric-names';
 import { credentialSecretPrefix } from './credential-format';
+
+const AUTHORIZER_DENIES = 'AuthorizerDenies';
 
 /** Props of {@link CredentialStore}. */
 export interface CredentialStoreProps {
@@ -48,6 +51,8 @@ export class CredentialStore extends Construct {
   public readonly authorizer: lambda.IFunction;
   /** The secrets prefix of this environment's credentials. */
   public readonly secretPrefix: string;
+  private readonly tenantId: string;
+  private readonly environmentId: string;
 
   constructor(scope: Construct, id: string, props: CredentialStoreProps) {
     super(scope, id);
@@ -114,10 +119,10 @@ export class CredentialStore extends Construct {
         'Reserved concurrency would be taken from the account pool of every tenant stack; throttling is done by WAF rate rules and the gate cache instead.',
         ['CKV_AWS_115'],
       );
-      return fn;
+      return { fn, logGroup };
     };
 
-    this.authorizer = make(
+    const authorizer = make(
       'Authorizer',
       'authorizer',
       [
@@ -126,6 +131,18 @@ export class CredentialStore extends Construct {
       ],
       { NODE_MEMBERS: JSON.stringify(props.nodeMembers), ALLOW_TTL_SECONDS: String(props.allowCacheSeconds ?? 60) },
     );
+    this.authorizer = authorizer.fn;
+    // Denied decisions as a metric, from the authorizer's decision log lines (no secrets in them).
+    new logs.MetricFilter(this, 'AuthorizerDenies', {
+      logGroup: authorizer.logGroup,
+      metricNamespace: NodeMetrics.NAMESPACE,
+      metricName: AUTHORIZER_DENIES,
+      filterPattern: logs.FilterPattern.all(logs.FilterPattern.stringValue('$.msg', '=', 'authorize'), logs.FilterPattern.stringValue('$.outcome', '!=', 'allowed')),
+      metricValue: '1',
+      dimensions: { [MetricDimensions.TENANT]: '$.tenant', [MetricDimensions.ENVIRONMENT]: '$.environment' },
+    });
+    this.tenantId = props.tenantId;
+    this.environmentId = props.environmentId;
     this.issuer = make(
       'Issuer',
       'issuer',
@@ -143,7 +160,7 @@ export class CredentialStore extends Construct {
         DEFAULT_LIFETIME_DAYS: String(props.defaultLifetimeDays ?? 90),
         MAX_LIFETIME_DAYS: String(props.maxLifetimeDays ?? 365),
       },
-    );
+    ).fn;
     Validations.of(this.node.findChild('IssuerIdentity')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'secretsmanager:ListSecrets supports no resource-level permissions; the issuer filters by this environment prefix and can read only that prefix.',
@@ -153,6 +170,18 @@ export class CredentialStore extends Construct {
   /** Lets a principal call the authorizer (e.g. a node gate). Statement for a managed policy. */
   public invokeAuthorizerStatement(): iam.PolicyStatement {
     return new iam.PolicyStatement({ sid: 'InvokeEnvironmentAuthorizer', actions: ['lambda:InvokeFunction'], resources: [this.authorizer.functionArn] });
+  }
+
+  /** Denied authorizations (wrong, unknown, expired, revoked credentials; other members). */
+  public metricAuthorizerDenies(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: NodeMetrics.NAMESPACE,
+      metricName: AUTHORIZER_DENIES,
+      dimensionsMap: { [MetricDimensions.TENANT]: this.tenantId, [MetricDimensions.ENVIRONMENT]: this.environmentId },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /** Authorizer errors (fail-closed decisions that could not be made). */

@@ -253,6 +253,7 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
           fileSystemId: n.fileSystem.fileSystemId,
         })),
         authorizer: this.credentials.authorizer,
+        authorizerDenies: this.credentials.metricAuthorizerDenies(),
         functions: [this.credentials.issuer],
         ...(this.ingress
           ? { loadBalancer: this.ingress.loadBalancer, targetGroups: Object.values(this.ingress.targetGroups), webAclMetricName: this.ingress.webAclMetricName }

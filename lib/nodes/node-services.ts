@@ -56,7 +56,7 @@ export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions
     'mkdir -p /opt/blockchain-tenancy/node-gate /opt/blockchain-tenancy/node-metrics /etc/blockchain-tenancy',
     `aws s3 cp --region ${region} ${o.gateAsset.s3ObjectUrl} /tmp/node-gate.zip && unzip -o /tmp/node-gate.zip -d /opt/blockchain-tenancy/node-gate`,
     `aws s3 cp --region ${region} ${o.metricsAsset.s3ObjectUrl} /tmp/node-metrics.zip && unzip -o /tmp/node-metrics.zip -d /opt/blockchain-tenancy/node-metrics`,
-    `printf 'NODE_ID=%s\\nAUTHORIZER_FUNCTION=%s\\nGATE_PORT=%s\\nAWS_REGION=%s\\n' '${node.nodeId}' '${o.authorizer.functionName}' '${o.gatePort}' '${region}' > /etc/blockchain-tenancy/gate.env`,
+    `printf 'NODE_ID=%s\\nAUTHORIZER_FUNCTION=%s\\nGATE_PORT=%s\\nAWS_REGION=%s\\nBT_TENANT=%s\\nBT_ENVIRONMENT=%s\\n' '${node.nodeId}' '${o.authorizer.functionName}' '${o.gatePort}' '${region}' '${o.tenantId}' '${o.environmentId}' > /etc/blockchain-tenancy/gate.env`,
     `printf 'BT_TENANT=%s\\nBT_ENVIRONMENT=%s\\nBT_NODE=%s\\nAWS_REGION=%s\\n' '${o.tenantId}' '${o.environmentId}' '${node.nodeId}' '${region}' > /etc/blockchain-tenancy/metrics.env`,
     unit('node-gate', 'blockchain-tenancy node auth gate', '/etc/blockchain-tenancy/gate.env'),
     unit('node-metrics', 'blockchain-tenancy node metric publisher', '/etc/blockchain-tenancy/metrics.env'),

@@ -56,6 +56,17 @@ export interface MonitoringThresholds {
    * @default 90
    */
   readonly efsPercentIoLimit?: number;
+  /**
+   * Denied authorizations per 5 minutes that alarm (credential stuffing, a leaked id, a dApp
+   * with a revoked credential).
+   * @default 100
+   */
+  readonly authorizerDeniesPer5Minutes?: number;
+  /**
+   * p99 latency of requests through a node gate that alarms.
+   * @default Duration.seconds(1)
+   */
+  readonly gateP99?: Duration;
 }
 
 /** Props of {@link EnvironmentMonitoring}. */
@@ -88,6 +99,11 @@ export interface EnvironmentMonitoringProps {
    * @default - no authorizer widgets or alarms
    */
   readonly authorizer?: lambda.IFunction;
+  /**
+   * Denied authorizations (CredentialStore.metricAuthorizerDenies()).
+   * @default - no denies widget or alarm
+   */
+  readonly authorizerDenies?: cloudwatch.IMetric;
   /**
    * Other functions of the environment whose errors alarm.
    * @default - none
@@ -161,6 +177,7 @@ export class EnvironmentMonitoring extends Construct {
     );
 
     this.addNodeWidgets();
+    this.addGateWidgets();
     this.addIngressWidgets();
     this.addFunctionWidgets();
     this.addStorageWidgets();
@@ -263,6 +280,42 @@ export class EnvironmentMonitoring extends Construct {
     );
   }
 
+  private addGateWidgets(): void {
+    const { tenantId, environmentId, nodes } = this.props;
+    const o = this.props.thresholds ?? {};
+    const latency: cloudwatch.IMetric[] = [];
+    const ratio: cloudwatch.IMetric[] = [];
+    nodes.forEach((node, i) => {
+      const scope = { tenantId, environmentId, nodeId: node.nodeId };
+      const p99 = nodeMetric(scope, NodeMetrics.GATE_LATENCY, { period: Duration.minutes(5) });
+      latency.push(p99.with({ label: node.nodeId }));
+      ratio.push(
+        new cloudwatch.MathExpression({
+          expression: `100 * FILL(h${i}, 0) / (FILL(h${i}, 0) + FILL(m${i}, 0) + 0.000001)`,
+          usingMetrics: {
+            [`h${i}`]: nodeMetric(scope, NodeMetrics.GATE_CACHE_HITS, { period: Duration.minutes(5) }),
+            [`m${i}`]: nodeMetric(scope, NodeMetrics.GATE_CACHE_MISSES, { period: Duration.minutes(5) }),
+          },
+          label: node.nodeId,
+          period: Duration.minutes(5),
+        }),
+      );
+      this.alarm(`${node.nodeId}/GateLatency`, {
+        metric: p99,
+        threshold: (o.gateP99 ?? Duration.seconds(1)).toMilliseconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `node ${node.nodeId} gate p99 latency high for 15 minutes`,
+      });
+    });
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Gate latency p99 (ms)', left: latency, width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Gate cache hit ratio (%)', left: ratio, width: 12, leftYAxis: { min: 0, max: 100 } }),
+    );
+  }
+
   private addIngressWidgets(): void {
     const { loadBalancer, targetGroups = [], webAclMetricName } = this.props;
     const o = this.props.thresholds ?? {};
@@ -359,6 +412,17 @@ export class EnvironmentMonitoring extends Construct {
           width: 8,
         }),
       );
+    }
+    if (this.props.authorizerDenies) {
+      this.alarm('Authorizer/Denies', {
+        metric: this.props.authorizerDenies,
+        threshold: o.authorizerDeniesPer5Minutes ?? 100,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'many denied credentials (stuffing, a leaked id, or a dApp with a revoked credential)',
+      });
+      widgets.push(new cloudwatch.GraphWidget({ title: 'Authorizer denies', left: [this.props.authorizerDenies], width: 8 }));
     }
     const all = [...(authorizer ? [authorizer] : []), ...functions];
     all.forEach((fn, i) => {

@@ -1,3 +1,4 @@
+import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { JsonRpcProvider, WebSocketProvider, Wallet, parseEther } from 'ethers';
 import { Web3 } from 'web3';
@@ -46,7 +47,12 @@ describe('dApps through the node gate with app credentials', () => {
     creds.wrongSecret = { id: good.credential.id, secret: 'A'.repeat(43) };
     creds.unknown = { id: 'bt' + 'a'.repeat(24), secret: good.secret };
 
-    const authorizer = createAuthorizer(service, { nodeMembers: { 'validator-1': 'acme', 'globex-1': 'globex' }, allowTtlMs: 500, log: (e) => logs.push(JSON.stringify(e)) });
+    const authorizer = createAuthorizer(service, {
+      nodeMembers: { 'validator-1': 'acme', 'globex-1': 'globex' },
+      allowTtlMs: 500,
+      scope: { tenant: 'acme', environment: 'dev' },
+      log: (e) => logs.push(JSON.stringify(e)),
+    });
     port = await freePort();
     gate = createGate({
       nodeId: 'validator-1',
@@ -208,9 +214,25 @@ describe('dApps through the node gate with app credentials', () => {
     expect(at - revokedAt).toBeLessThan(3000);
   });
 
+  it('publishes gate latency and cache hits / misses to CloudWatch (moto)', async () => {
+    const cw = new CloudWatchClient(moto.clientConfig);
+    const data = gate.metrics.drain({ tenantId: 'acme', environmentId: 'dev', nodeId: 'validator-1' }, gate.cache);
+    const byName = Object.fromEntries(data.map((d) => [d.MetricName, d]));
+    expect(byName.GateCacheHits.Value).toBeGreaterThan(0);
+    expect(byName.GateCacheMisses.Value).toBeGreaterThan(0);
+    expect((byName.GateLatency.Counts ?? []).reduce((a: number, b: number) => a + b, 0)).toBeGreaterThan(10);
+    await gate.metrics.publish(cw, data);
+    const listed = await cw.send(new ListMetricsCommand({ Namespace: 'BlockchainTenancy' }));
+    expect([...new Set((listed.Metrics ?? []).map((m) => m.MetricName))].sort()).toEqual(['GateCacheHits', 'GateCacheMisses', 'GateLatency']);
+    // The next interval starts from zero.
+    expect(gate.metrics.drain({ tenantId: 'acme', environmentId: 'dev', nodeId: 'validator-1' }, gate.cache).find((d) => d.MetricName === 'GateCacheHits')!.Value).toBe(0);
+  });
+
   it('never logs a secret', () => {
     const all = logs.join('\n');
     for (const c of Object.values(creds)) expect(all).not.toContain(c.secret);
     expect(all).toContain('"outcome":"revoked"');
+    // The decision lines carry what the AuthorizerDenies metric filter reads.
+    expect(all).toMatch(/\{"msg":"authorize","tenant":"acme","environment":"dev","outcome":"revoked"/);
   });
 });

@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -40,6 +41,7 @@ function build(validators: number, opts: { members?: number; blockPeriodSeconds?
     webAclMetricName: 'acme-dev-acl',
     authorizer,
     alarmTopic: topic,
+    authorizerDenies: new cloudwatch.Metric({ namespace: 'BlockchainTenancy', metricName: 'AuthorizerDenies', dimensionsMap: { Tenant: 'acme', Environment: 'dev' }, statistic: 'Sum' }),
     ...(opts.minPeers !== undefined ? { thresholds: { minPeers: opts.minPeers } } : {}),
   });
   return { stack, monitoring, template: Template.fromStack(stack), topic };
@@ -107,6 +109,8 @@ describe.each([
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 2000 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
     expect(alarmsNamed(template, 'near its I/O limit')).toHaveLength(validators);
+    expect(alarmsNamed(template, 'gate p99 latency high')).toHaveLength(validators + 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'AuthorizerDenies', Threshold: 100, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
   });
 
   it('sends every alarm and its recovery to the topic', () => {
@@ -131,6 +135,9 @@ describe.each([
       'Authorizer',
       'Node storage (bytes)',
       'Node storage I/O limit (%)',
+      'Gate latency p99 (ms)',
+      'Gate cache hit ratio (%)',
+      'Authorizer denies',
       'Alarms',
     ]) {
       expect(body).toContain(`\\"title\\":\\"${title}\\"`);
