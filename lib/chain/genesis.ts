@@ -82,7 +82,8 @@ export function buildGenesis(input: GenesisInput): Genesis {
   };
   const { client, consensus, chainId } = input;
 
-  if (client === BlockchainClient.BESU && consensus === ConsensusProtocol.QBFT) {
+  if (client === BlockchainClient.BESU && (consensus === ConsensusProtocol.QBFT || consensus === ConsensusProtocol.IBFT2)) {
+    const qbft = consensus === ConsensusProtocol.QBFT;
     return {
       ...base,
       config: {
@@ -90,26 +91,11 @@ export function buildGenesis(input: GenesisInput): Genesis {
         ...preLondon,
         londonBlock: 0,
         ...(input.freeGas ? { zeroBaseFee: true } : {}),
-        qbft: { blockperiodseconds: period, epochlength: 30000, requesttimeoutseconds: requestTimeout },
+        [qbft ? 'qbft' : 'ibft2']: { blockperiodseconds: period, epochlength: 30000, requesttimeoutseconds: requestTimeout },
       },
       difficulty: '0x1',
       mixHash: BFT_MIX_HASH,
-      extraData: qbftExtraData(input.validators),
-    };
-  }
-  if (client === BlockchainClient.BESU && consensus === ConsensusProtocol.IBFT2) {
-    return {
-      ...base,
-      config: {
-        chainId,
-        ...preLondon,
-        londonBlock: 0,
-        ...(input.freeGas ? { zeroBaseFee: true } : {}),
-        ibft2: { blockperiodseconds: period, epochlength: 30000, requesttimeoutseconds: requestTimeout },
-      },
-      difficulty: '0x1',
-      mixHash: BFT_MIX_HASH,
-      extraData: ibft2ExtraData(input.validators),
+      extraData: qbft ? qbftExtraData(input.validators) : ibft2ExtraData(input.validators),
     };
   }
   if (client === BlockchainClient.GOQUORUM && (consensus === ConsensusProtocol.IBFT || consensus === ConsensusProtocol.QBFT)) {

@@ -4,13 +4,13 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeRule } from '../security/acknowledge';
+import { RegionalWebAcl } from '../security/web-acl';
 
 /** A node behind the load balancer. */
 export interface IngressTarget {
@@ -190,60 +190,17 @@ export class EnvironmentIngress extends Construct {
     this.targetGroups = groups;
 
     this.webAclMetricName = `blockchain-${props.tenantId}-${props.environmentId}`;
-    const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: name });
-    const managed = (name: string, priority: number, overrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]) => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name, ...(overrides ? { ruleActionOverrides: overrides } : {}) } },
-      visibilityConfig: visibility(name),
-    });
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
+    this.webAcl = new RegionalWebAcl(this, 'Waf', {
+      name: this.webAclMetricName,
       description: `Blockchain environment ${props.tenantId}/${props.environmentId}`,
-      visibilityConfig: visibility(this.webAclMetricName),
-      rules: [
-        {
-          name: 'RateLimitPerIp',
-          priority: 0,
-          action: { block: {} },
-          statement: { rateBasedStatement: { aggregateKeyType: 'IP', limit: ipLimit, evaluationWindowSec: 300 } },
-          visibilityConfig: visibility('RateLimitPerIp'),
-        },
-        {
-          name: 'RateLimitPerCredential',
-          priority: 1,
-          action: { block: {} },
-          statement: {
-            rateBasedStatement: {
-              aggregateKeyType: 'CUSTOM_KEYS',
-              limit: credentialLimit,
-              evaluationWindowSec: 300,
-              customKeys: [{ header: { name: 'authorization', textTransformations: [{ priority: 0, type: 'NONE' }] } }],
-            },
-          },
-          visibilityConfig: visibility('RateLimitPerCredential'),
-        },
-        managed('AWSManagedRulesAmazonIpReputationList', 2),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 3),
-        // Contract deployment sends bodies over 8 KB: count that rule, never block it.
-        managed('AWSManagedRulesCommonRuleSet', 4, [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }]),
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.loadBalancer.loadBalancerArn, webAclArn: this.webAcl.attrArn });
-    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: `aws-waf-logs-blockchain-${props.tenantId}-${props.environmentId}`,
+      resourceArn: this.loadBalancer.loadBalancerArn,
+      rateLimitPerIp: ipLimit,
+      rateLimitPerCredential: credentialLimit,
+      // Contract deployment sends bodies over 8 KB: count that rule, never block it.
+      countLargeBodies: true,
       encryptionKey: props.encryptionKey,
-      retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy,
-    });
-    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
-      resourceArn: this.webAcl.attrArn,
-      logDestinationConfigs: [wafLogs.logGroupArn],
-      // Never write credentials to logs.
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
-    });
+    }).webAcl;
   }
 
   /** Load balancer 5xx responses (its own plus the targets'). */

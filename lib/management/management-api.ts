@@ -8,12 +8,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { REGISTRATION_PREFIX } from '../environment/registration-format';
 import { EnvironmentTags } from '../environment/tags';
 import { acknowledgeRule } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
+import { RegionalWebAcl } from '../security/web-acl';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { callerStatement, nodeActionStatement } from './policies';
 
@@ -199,37 +200,14 @@ export class ManagementApi extends Construct {
       Validations.of(m).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Every method uses IAM (SigV4) authorization: callers are IAM principals, scoped per environment route (callerStatement).' });
     }
 
-    const visibility = (name: string) => ({ cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: name });
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility('blockchain-management'),
-      rules: [
-        { name: 'RateLimitPerIp', priority: 0, action: { block: {} }, statement: { rateBasedStatement: { aggregateKeyType: 'IP', limit: props.wafRateLimitPerIp ?? 1000 } }, visibilityConfig: visibility('RateLimitPerIp') },
-        ...['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesCommonRuleSet'].map((name, i) => ({
-          name,
-          priority: i + 1,
-          overrideAction: { none: {} },
-          statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-          visibilityConfig: visibility(name),
-        })),
-      ],
-    });
-    const wafLogs = new logs.LogGroup(this, 'WafLogs', {
-      logGroupName: 'aws-waf-logs-blockchain-management',
-      encryptionKey: key,
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy,
-    });
-    new wafv2.CfnLoggingConfiguration(this, 'WafLogging', {
-      resourceArn: this.webAcl.attrArn,
-      logDestinationConfigs: [wafLogs.logGroupArn],
-      redactedFields: [{ singleHeader: { Name: 'authorization' } }],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+    this.webAcl = new RegionalWebAcl(this, 'Waf', {
+      name: 'blockchain-management',
+      description: 'blockchain-tenancy management API',
       resourceArn: `arn:${Aws.PARTITION}:apigateway:${stack.region}::/restapis/${this.api.restApiId}/stages/${stage.stageName}`,
-      webAclArn: this.webAcl.attrArn,
-    });
+      rateLimitPerIp: props.wafRateLimitPerIp ?? 1000,
+      encryptionKey: key,
+      removalPolicy,
+    }).webAcl;
   }
 
   /** Lets a principal manage one environment (or every environment of a tenant with `*`). */
