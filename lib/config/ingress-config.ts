@@ -2,8 +2,8 @@ import { FieldReader, join } from './field-reader';
 
 /** The `ingress` section of an environment in the default app's config. */
 export interface IngressConfig {
-  /** ACM certificate ARN covering the environment's host names (same region as the stack). */
-  readonly certificateArn: string;
+  /** ACM certificate ARN covering the node host names (same region). Without it: a DNS-validated certificate in the hosted zone. */
+  readonly certificateArn?: string;
   /** Environment domain: node `n` answers at `n.<domainName>`. */
   readonly domainName?: string;
   /** Route 53 hosted zone id for node records (with hostedZoneName). */
@@ -28,11 +28,15 @@ export function readIngressConfig(r: FieldReader, path: string, value: unknown):
   const o = r.object(path, value, ['certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'deletionProtection', 'rateLimitPerIp', 'rateLimitPerCredential']);
   if (!o) return undefined;
   const before = r.problems.length;
-  const certificateArn = r.string(join(path, 'certificateArn'), o.certificateArn, {
-    pattern: CERT,
-    hint: 'write the ARN of an ACM certificate in the stack region, e.g. "arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>"',
-  });
-  const out: { -readonly [K in keyof IngressConfig]: IngressConfig[K] } = { certificateArn: certificateArn ?? '' };
+  const out: { -readonly [K in keyof IngressConfig]: IngressConfig[K] } = {};
+  if (o.certificateArn !== undefined) {
+    out.certificateArn = r.string(join(path, 'certificateArn'), o.certificateArn, {
+      pattern: CERT,
+      hint: 'write the ARN of an ACM certificate in the stack region, e.g. "arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>"',
+    });
+  } else if (o.hostedZoneId === undefined) {
+    r.fail(join(path, 'certificateArn'), 'is required unless hostedZoneId/hostedZoneName and domainName are set (then a DNS-validated certificate is created)');
+  }
   if (o.domainName !== undefined) out.domainName = r.string(join(path, 'domainName'), o.domainName, { pattern: DOMAIN, hint: 'write a lowercase DNS name, e.g. "dev.acme.example.com"' });
   if ((o.hostedZoneId === undefined) !== (o.hostedZoneName === undefined)) {
     r.fail(join(path, o.hostedZoneId === undefined ? 'hostedZoneId' : 'hostedZoneName'), 'set hostedZoneId and hostedZoneName together (both identify the zone without an AWS lookup)');

@@ -101,8 +101,11 @@ export interface CredentialOptions {
 
 /** Ingress options of a {@link BlockchainEnvironment}. */
 export interface IngressOptions {
-  /** Certificate for the environment's host names (imported, or DNS-validated in your stack). */
-  readonly certificate: acm.ICertificate;
+  /**
+   * Certificate for the environment's host names.
+   * @default - DNS-validated for `domainName` and `*.domainName` in `hostedZone` (both required then)
+   */
+  readonly certificate?: acm.ICertificate;
   /** Environment domain: node `n` answers at `n.<domainName>`. @default - path routing only */
   readonly domainName?: string;
   /** Zone for the node records. @default - no records */

@@ -60,7 +60,7 @@ export class TenantEnvironmentStack extends Stack {
     const { certificateArn, hostedZoneId, hostedZoneName, ...rest } = i;
     return {
       ...rest,
-      certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', certificateArn),
+      ...(certificateArn ? { certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', certificateArn) } : {}),
       ...(hostedZoneId && hostedZoneName ? { hostedZone: route53.HostedZone.fromHostedZoneAttributes(this, 'Zone', { hostedZoneId, zoneName: hostedZoneName }) } : {}),
     };
   }

@@ -29,8 +29,11 @@ export interface EnvironmentIngressProps {
   readonly subnets: ec2.SubnetSelection;
   /** The load balancer's security group (443 and 80 open; gate port to nodes). */
   readonly securityGroup: ec2.ISecurityGroup;
-  /** TLS certificate of the environment's host names. */
-  readonly certificate: acm.ICertificate;
+  /**
+   * TLS certificate of the environment's host names.
+   * @default - a new DNS-validated certificate for `domainName` and `*.domainName` in `hostedZone`
+   */
+  readonly certificate?: acm.ICertificate;
   /**
    * Environment domain: node `n` answers at `n.<domainName>`. Without it, nodes answer only on
    * the path fallback `https://<load balancer>/nodes/<n>/`.
@@ -107,6 +110,16 @@ export class EnvironmentIngress extends Construct {
     }
     if (props.targets.length === 0) throw new Error('EnvironmentIngress: targets is empty; pass the nodes to route to');
     if (props.hostedZone && !props.domainName) throw new Error('EnvironmentIngress: hostedZone needs domainName; set domainName to the environment domain in that zone');
+    if (!props.certificate && !(props.domainName && props.hostedZone)) {
+      throw new Error('EnvironmentIngress: no certificate; pass certificate (an imported ACM certificate), or domainName and hostedZone for a DNS-validated one');
+    }
+    const certificate =
+      props.certificate ??
+      new acm.Certificate(this, 'Certificate', {
+        domainName: props.domainName!,
+        subjectAlternativeNames: [`*.${props.domainName}`],
+        validation: acm.CertificateValidation.fromDns(props.hostedZone),
+      });
 
     this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED, // ALB access logs support SSE-S3 only
@@ -139,7 +152,7 @@ export class EnvironmentIngress extends Construct {
     this.httpsListener = this.loadBalancer.addListener('Https', {
       port: 443,
       protocol: elbv2.ApplicationProtocol.HTTPS,
-      certificates: [props.certificate],
+      certificates: [certificate],
       sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
       open: false, // the ingress group already opens 443
       defaultAction: elbv2.ListenerAction.fixedResponse(404),

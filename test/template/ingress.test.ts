@@ -136,6 +136,20 @@ describe('app credentials and the authorizer', () => {
   });
 });
 
+describe('certificates', () => {
+  it('imports a given certificate, or creates a DNS-validated one for the domain and its nodes', () => {
+    prod.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    const globex = Template.fromStack(stacks.find((s) => s.stackName === 'GlobexProdUs')!);
+    globex.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'prod.globex.example.com',
+      SubjectAlternativeNames: ['*.prod.globex.example.com'],
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: [{ DomainName: 'prod.globex.example.com', HostedZoneId: 'Z0999999999ABCDEFGHIJ' }],
+    });
+    globex.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Certificates: [{ CertificateArn: Match.objectLike({ Ref: Match.stringLikeRegexp('Certificate') }) }] });
+  });
+});
+
 describe('network rules with a load balancer', () => {
   it('the load balancer reaches only the gate group on the gate port, never the peer group', () => {
     const rules = [...all(prod, 'AWS::EC2::SecurityGroupIngress'), ...all(prod, 'AWS::EC2::SecurityGroupEgress')].map((r) => JSON.stringify(r.Properties));

@@ -126,6 +126,18 @@ describe('parseTenantsConfig', () => {
     expect(problems(one({ removalPolicy: 'delete' }))[0]).toMatch(/removalPolicy: must be one of "retain", "destroy"/);
   });
 
+  it('refuses ingress without a certificate or a zone, and without a region', () => {
+    expect(problems(one({ region: 'eu-west-1', ingress: { domainName: 'dev.acme.example.com' } }))).toEqual([
+      'tenants[0].environments[0].ingress.certificateArn: is required unless hostedZoneId/hostedZoneName and domainName are set (then a DNS-validated certificate is created)',
+    ]);
+    expect(problems(one({ ingress: { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6b8a1e-1111-4c3e-9a55-2f0d7d0c1a2b' } }))).toEqual([
+      expect.stringMatching(/^tenants\[0\]\.environments\[0\]\.region: is required with "ingress"/),
+    ]);
+    expect(problems(one({ region: 'eu-west-1', ingress: { hostedZoneId: 'Z0123456789ABC', hostedZoneName: 'example.com', domainName: 'dev.other.org' } }))[0]).toMatch(
+      /ingress\.domainName: "dev\.other\.org" is not inside hostedZoneName "example\.com"/,
+    );
+  });
+
   it('refuses stack name collisions', () => {
     const raw = {
       tenants: [
