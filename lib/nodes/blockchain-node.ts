@@ -92,7 +92,12 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
       throughputMode: efs.ThroughputMode.ELASTIC,
       // Backed up by the environment's AWS Backup plan (NodeFleet), not the default plan.
       enableAutomaticBackups: false,
-      allowAnonymousAccess: false,
+      // The policy below replaces aws-cdk-lib's default one, which allows ClientWrite and
+      // ClientRootAccess to every principal through a mount target. Here the policy only denies
+      // (non-TLS access, root access); mounting needs an identity allow, which only this node's
+      // role (through its access point) and deliberately granted readers have. Anonymous
+      // (non-IAM) mounts are refused because a policy exists and allows no principal.
+      allowAnonymousAccess: true,
       removalPolicy,
       fileSystemName: `${props.tenantId}-${props.environmentId}-${node.id}`,
     });
@@ -105,13 +110,23 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
         conditions: { Bool: { 'aws:SecureTransport': 'false' } },
       }),
     );
-    this.accessPoint = this.fileSystem.addAccessPoint('Data', {
+    this.fileSystem.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoRootAccess',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['elasticfilesystem:ClientRootAccess'],
+        resources: ['*'],
+      }),
+    );
+    const accessPoint = this.fileSystem.addAccessPoint('Data', {
       path: `/${node.id}`,
       // Besu's image runs as uid/gid 1000; the other clients run as root inside the container
       // and see the same POSIX identity through the access point.
       posixUser: { uid: '1000', gid: '1000' },
       createAcl: { ownerUid: '1000', ownerGid: '1000', permissions: '750' },
     });
+    this.accessPoint = accessPoint;
 
     this.peerInterface = new ec2.CfnNetworkInterface(this, 'PeerInterface', {
       subnetId: props.subnet.subnetId,

@@ -1,5 +1,7 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import {
   BlockchainClient,
@@ -57,6 +59,15 @@ describe.each(stacks.map((s) => [`${s.row.client} + ${s.row.consensus}`, s] as c
       }),
     });
     template.resourceCountIs('AWS::EFS::AccessPoint', nodeCount);
+    // The file-system policy allows nobody anything by itself: mounting needs an identity allow
+    // (the node's own role, through its access point); nobody gets root access.
+    for (const fs of Object.values(template.findResources('AWS::EFS::FileSystem'))) {
+      const statements = fs.Properties.FileSystemPolicy.Statement as { Effect: string; Action: unknown }[];
+      expect(statements.filter((st) => st.Effect === 'Allow')).toEqual([]);
+      expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 'elasticfilesystem:ClientRootAccess' })]));
+    }
+    const nodePolicy = JSON.stringify(Object.values(template.findResources('AWS::IAM::ManagedPolicy')).find((p) => JSON.stringify(p).includes('MountOwnStorage')));
+    expect(nodePolicy).toContain('elasticfilesystem:AccessPointArn');
     const selections = Object.values(template.findResources('AWS::Backup::BackupSelection'));
     expect(selections).toHaveLength(1);
     expect(selections[0].Properties.BackupSelection.Resources).toHaveLength(nodeCount);
@@ -152,5 +163,23 @@ describe('CloudFormation resource limit', () => {
     const nodes = Array.from({ length: 30 }, (_, i) => ({ id: `node-${i}`, member: 'default', role: NodeRole.VALIDATOR }));
     new BlockchainEnvironment(stack, 'Env', { tenantId: 'acme', environmentId: 'big', chain: { nodes } });
     expect(() => Template.fromStack(stack)).toThrow(/chain\.nodes: 30 nodes make this environment's stack \d+ CloudFormation resources \(the limit is 500; each node adds about \d+\)\. Use at most about \d+ nodes in this environment, or split/);
+  });
+});
+
+describe('deliberate access to a node\'s data', () => {
+  it('grantDataRead opens NFS from the workload and read-only mount on that node\'s file system only', () => {
+    const stack = new Stack(testApp(), 'Reader');
+    const env = new BlockchainEnvironment(stack, 'Env', { tenantId: 'acme', environmentId: 'dev', chain: {} });
+    const role = new iam.Role(stack, 'AnalyticsRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    const sg = new ec2.SecurityGroup(stack, 'AnalyticsGroup', { vpc: env.vpc, allowAllOutbound: false });
+    const workload = Object.assign(role, { connections: new ec2.Connections({ securityGroups: [sg] }) });
+    env.nodes!.nodes[1].grantDataRead(workload);
+    const t = Template.fromStack(stack);
+    const policy = JSON.stringify(t.findResources('AWS::IAM::Policy'));
+    expect(policy).toContain('elasticfilesystem:ClientMount');
+    expect(policy).not.toContain('elasticfilesystem:ClientWrite');
+    expect(policy).toContain(stack.resolve(env.nodes!.nodes[1].fileSystem.fileSystemArn)['Fn::GetAtt'][0]);
+    expect(policy).not.toContain(stack.resolve(env.nodes!.nodes[0].fileSystem.fileSystemArn)['Fn::GetAtt'][0]);
+    t.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 2049, SourceSecurityGroupId: { 'Fn::GetAtt': [stack.getLogicalId(sg.node.defaultChild as ec2.CfnSecurityGroup), 'GroupId'] } });
   });
 });
