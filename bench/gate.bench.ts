@@ -96,6 +96,11 @@ async function main(): Promise<void> {
   });
   const direct = pick('direct');
   const viaGate = pick('gate');
+  // Latency without queueing: one client, one request at a time.
+  const single = {
+    direct: await load(new URL(node.rpcUrl), {}, 1, 3000),
+    gate: await load(new URL(`http://127.0.0.1:${port}/`), auth, 1, 3000),
+  };
 
   // Authorizer: misses (fresh authorizer each time so nothing is cached) and hits.
   const misses: number[] = [];
@@ -130,6 +135,12 @@ async function main(): Promise<void> {
     throughputRatio: Math.round((viaGate.requestsPerSecond / direct.requestsPerSecond) * 1000) / 1000,
     addedP99Ms: Math.round((viaGate.p99 - direct.p99) * 1000) / 1000,
     addedP50Ms: Math.round((viaGate.p50 - direct.p50) * 1000) / 1000,
+    sequential: {
+      method: 'one client, one request at a time, 3 s per path',
+      direct: { p50: single.direct.p50, p99: single.direct.p99, requestsPerSecond: single.direct.requestsPerSecond },
+      gate: { p50: single.gate.p50, p99: single.gate.p99, requestsPerSecond: single.gate.requestsPerSecond },
+      addedP99Ms: Math.round((single.gate.p99 - single.direct.p99) * 1000) / 1000,
+    },
     targets: { throughputRatio: '>= 0.85', addedP99Ms: '< 1' },
     authorizer: {
       argon2id: 'm=19456 KiB, t=2, p=1',

@@ -33,6 +33,12 @@ if (existsSync(gatePath)) {
     '',
     `Throughput ratio ${g.throughputRatio} (target >= 0.85); added p99 ${g.addedP99Ms} ms (target < 1 ms).`,
     '',
+    ...(g.sequential
+      ? [
+          `Without queueing (${g.sequential.method}): direct p50 ${g.sequential.direct.p50} / p99 ${g.sequential.direct.p99} ms, through the gate p50 ${g.sequential.gate.p50} / p99 ${g.sequential.gate.p99} ms: added p99 ${g.sequential.addedP99Ms} ms.`,
+          '',
+        ]
+      : []),
     '## Authorizer',
     '',
     `argon2id ${g.authorizer.argon2id}: verification (cache miss) p50 ${g.authorizer.verifyMissMs.p50} ms, p99 ${g.authorizer.verifyMissMs.p99} ms;`,
