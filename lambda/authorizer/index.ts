@@ -1,10 +1,11 @@
 /**
  * Lambda entry of the environment authorizer (API Gateway REQUEST-authorizer contract; the node
  * gate invokes it directly with the same event). Configuration from the environment:
- * TENANT_ID, ENVIRONMENT_ID, NODE_MEMBERS (JSON: node id -> member id), ALLOW_TTL_SECONDS.
+ * TENANT_ID, ENVIRONMENT_ID, NODE_MEMBERS (JSON: member id -> node ids), ALLOW_TTL_SECONDS.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CredentialService } from '../../lib/credentials/credential-service';
+import { decodeNodeMembers } from '../../lib/credentials/node-members';
 import { RequestAuthorizerEvent, createAuthorizer } from './handler';
 
 const authorizer = createAuthorizer(
@@ -14,7 +15,7 @@ const authorizer = createAuthorizer(
     environmentId: process.env.ENVIRONMENT_ID ?? '',
   }),
   {
-    nodeMembers: JSON.parse(process.env.NODE_MEMBERS ?? '{}') as Record<string, string>,
+    nodeMembers: decodeNodeMembers(process.env.NODE_MEMBERS),
     allowTtlMs: Number(process.env.ALLOW_TTL_SECONDS ?? 60) * 1000,
     scope: { tenant: process.env.TENANT_ID ?? '', environment: process.env.ENVIRONMENT_ID ?? '' },
   },

@@ -35,6 +35,26 @@ export interface ChainNode {
   readonly instanceType?: string;
   /** CPU architecture; must match the instance type. @default CpuArchitecture.ARM64 */
   readonly architecture?: CpuArchitecture;
+  /**
+   * Node group: nodes of one group live in their own nested stack (`NodeGroup<Group>`), so an
+   * environment can grow past CloudFormation's 500-resources-per-stack limit (about 20 nodes
+   * per stack). Same id rules as nodes. A node's group is part of its identity: moving an
+   * existing node to another group (or into or out of one) replaces its instance and its file
+   * system, so choose groups when a node is first deployed.
+   * @default - the node lives in the environment's own stack
+   */
+  readonly group?: string;
+}
+
+/** A node with every default applied. */
+export interface ResolvedChainNode {
+  readonly id: string;
+  readonly member: string;
+  readonly role: NodeRole;
+  readonly instanceType: string;
+  readonly architecture: CpuArchitecture;
+  /** The node's group, if any (see {@link ChainNode.group}). */
+  readonly group?: string;
 }
 
 /** The chain of one environment. */
@@ -66,7 +86,7 @@ export interface ResolvedChainSpec {
   readonly blockPeriodSeconds: number;
   readonly freeGas: boolean;
   readonly members: readonly ChainMember[];
-  readonly nodes: readonly Required<ChainNode>[];
+  readonly nodes: readonly ResolvedChainNode[];
   /** Warnings to surface at synth (archived clients, deprecated combinations). */
   readonly warnings: readonly string[];
 }
@@ -130,7 +150,7 @@ export function resolveChainSpec(spec: ChainSpec, prefix = 'chain'): { resolved?
   const nodes: readonly ChainNode[] =
     spec.nodes ?? [1, 2, 3, 4].map((i) => ({ id: `validator-${i}`, member: defaultMember, role: NodeRole.VALIDATOR }));
   const nodeIds = new Set<string>();
-  const resolvedNodes: Required<ChainNode>[] = [];
+  const resolvedNodes: ResolvedChainNode[] = [];
   nodes.forEach((n, i) => {
     const p = `${prefix}.nodes[${i}]`;
     if (!ID.test(n.id)) problems.push(`${p}.id: "${n.id}" is not valid; use 2-24 characters of a-z, 0-9 and "-"`);
@@ -154,7 +174,10 @@ export function resolveChainSpec(spec: ChainSpec, prefix = 'chain'): { resolved?
         `${p}.instanceType: "${instanceType}" does not match architecture "${architecture}"; use a Graviton type (e.g. "t4g.medium") for arm64 or an x86 type (e.g. "t3.medium") for x86_64`,
       );
     }
-    resolvedNodes.push({ id: n.id, member: n.member, role: n.role, instanceType, architecture });
+    if (n.group !== undefined && !ID.test(n.group)) {
+      problems.push(`${p}.group: "${n.group}" is not valid; use 2-24 characters of a-z, 0-9 and "-" (e.g. "group-1"), or leave it out to keep the node in the environment stack`);
+    }
+    resolvedNodes.push({ id: n.id, member: n.member, role: n.role, instanceType, architecture, ...(n.group !== undefined ? { group: n.group } : {}) });
   });
   const validators = resolvedNodes.filter((n) => n.role === NodeRole.VALIDATOR).length;
   const min = minimumValidators(consensus);

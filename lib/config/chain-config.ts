@@ -36,15 +36,16 @@ export function readChainConfig(r: FieldReader, path: string, value: unknown): C
     const nodes: ChainNode[] = [];
     r.array(join(path, 'nodes'), obj.nodes, { min: 1, max: 128 })?.forEach((n, i) => {
       const p = join(join(path, 'nodes'), i);
-      const o = r.object(p, n, ['id', 'member', 'role', 'instanceType', 'architecture']);
+      const o = r.object(p, n, ['id', 'member', 'role', 'instanceType', 'architecture', 'group']);
       if (!o) return;
       const id = r.string(join(p, 'id'), o.id);
       const member = r.string(join(p, 'member'), o.member);
       const role = r.oneOf(join(p, 'role'), o.role, Object.values(NodeRole));
       const instanceType = o.instanceType === undefined ? undefined : r.string(join(p, 'instanceType'), o.instanceType);
       const architecture = o.architecture === undefined ? undefined : r.oneOf(join(p, 'architecture'), o.architecture, Object.values(CpuArchitecture));
+      const group = o.group === undefined ? undefined : r.string(join(p, 'group'), o.group);
       if (id === undefined || member === undefined || role === undefined) return;
-      nodes.push({ id, member, role, ...(instanceType ? { instanceType } : {}), ...(architecture ? { architecture } : {}) });
+      nodes.push({ id, member, role, ...(instanceType ? { instanceType } : {}), ...(architecture ? { architecture } : {}), ...(group !== undefined ? { group } : {}) });
     });
     spec.nodes = nodes;
   }

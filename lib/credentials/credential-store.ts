@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, encodeNodeMembers, environmentBytes } from './node-members';
 import { argon2LayerCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
 import { acknowledgeRule } from '../security/acknowledge';
@@ -68,6 +69,14 @@ export class CredentialStore extends Construct {
     const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } };
     const environment = { TENANT_ID: props.tenantId, ENVIRONMENT_ID: props.environmentId };
 
+    const authorizerEnvironment = { NODE_MEMBERS: encodeNodeMembers(props.nodeMembers), ALLOW_TTL_SECONDS: String(props.allowCacheSeconds ?? 60) };
+    const bytes = environmentBytes({ ...environment, ...authorizerEnvironment });
+    if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+      throw new Error(
+        `CredentialStore (${props.tenantId}/${props.environmentId}): nodeMembers: the authorizer learns which member owns each node from its environment variables, ` +
+          `and ${Object.keys(props.nodeMembers).length} nodes make them ${bytes} bytes (Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}); use shorter node and member ids, or fewer nodes in one environment`,
+      );
+    }
     const make = (name: 'Issuer' | 'Authorizer', entry: string, statements: iam.PolicyStatement[], env: Record<string, string>) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         encryptionKey: props.encryptionKey,
@@ -129,7 +138,7 @@ export class CredentialStore extends Construct {
         new iam.PolicyStatement({ sid: 'ReadOwnEnvironmentCredentials', actions: ['secretsmanager:GetSecretValue'], resources: [secrets] }),
         new iam.PolicyStatement({ sid: 'DecryptViaSecretsManager', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: viaSecretsManager }),
       ],
-      { NODE_MEMBERS: JSON.stringify(props.nodeMembers), ALLOW_TTL_SECONDS: String(props.allowCacheSeconds ?? 60) },
+      authorizerEnvironment,
     );
     this.authorizer = authorizer.fn;
     // Denied decisions as a metric, from the authorizer's decision log lines (no secrets in them).

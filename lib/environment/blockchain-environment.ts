@@ -238,7 +238,10 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
           securityGroup: this.securityGroups.ingress,
           encryptionKey: this.encryptionKey,
           gatePort: this.securityGroups.gatePort,
-          targets: fleet.nodes.map((n) => ({ nodeId: n.nodeId, memberId: n.memberId, target: n.asLoadBalancerTarget() })),
+          targets: fleet.nodes.map((n) => {
+            const scope = fleet.groupScopeOf(n);
+            return { nodeId: n.nodeId, memberId: n.memberId, target: n.asLoadBalancerTarget(), ...(scope ? { scope } : {}) };
+          }),
           removalPolicy: this.removalPolicy,
           ...props.ingress,
         });
@@ -249,17 +252,28 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
         environmentId: this.environmentId,
         consensus: consensusFamily(fleet.chain.consensus),
         blockPeriodSeconds: fleet.chain.blockPeriodSeconds,
-        nodes: fleet.nodes.map((n) => ({
-          nodeId: n.nodeId,
-          validator: n.validator,
-          autoScalingGroupName: n.autoScalingGroup.autoScalingGroupName,
-          fileSystemId: n.fileSystem.fileSystemId,
-        })),
+        nodes: fleet.nodes.map((n) => {
+          // Nodes of a node group keep their alarms (and gate target alarm) in the group's stack.
+          const scope = fleet.groupScopeOf(n);
+          const targetGroup = scope ? this.ingress?.targetGroups[n.nodeId] : undefined;
+          return {
+            nodeId: n.nodeId,
+            validator: n.validator,
+            autoScalingGroupName: n.autoScalingGroup.autoScalingGroupName,
+            fileSystemId: n.fileSystem.fileSystemId,
+            ...(scope ? { scope } : {}),
+            ...(targetGroup ? { targetGroup } : {}),
+          };
+        }),
         authorizer: this.credentials.authorizer,
         authorizerDenies: this.credentials.metricAuthorizerDenies(),
         functions: [this.credentials.issuer],
         ...(this.ingress
-          ? { loadBalancer: this.ingress.loadBalancer, targetGroups: Object.values(this.ingress.targetGroups), webAclMetricName: this.ingress.webAclMetricName }
+          ? {
+              loadBalancer: this.ingress.loadBalancer,
+              targetGroups: fleet.nodes.filter((n) => !fleet.groupScopeOf(n)).map((n) => this.ingress!.targetGroups[n.nodeId]),
+              webAclMetricName: this.ingress.webAclMetricName,
+            }
           : {}),
         alarmTopic: props.monitoring?.alarmTopic ?? this.createAlarmTopic(),
         ...(props.monitoring?.thresholds ? { thresholds: props.monitoring.thresholds } : {}),

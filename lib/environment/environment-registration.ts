@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
@@ -19,11 +19,21 @@ export class EnvironmentRegistration extends Construct {
   constructor(scope: Construct, id: string, props: EnvironmentRegistrationProps) {
     super(scope, id);
     const v = props.value;
+    // A standard parameter holds 4 KB, an advanced one 8 KB. Values resolved at deploy time (ids,
+    // ARNs, DNS names) are counted at 200 bytes each.
+    const resolvedLater = Object.values(v).filter((x) => typeof x === 'string' && Token.isUnresolved(x)).length;
+    const estimate = Buffer.byteLength(JSON.stringify(v)) + resolvedLater * 200;
+    if (estimate > 8192) {
+      throw new Error(
+        `EnvironmentRegistration (${v.tenantId}/${v.environmentId}): the registration is about ${estimate} bytes and SSM parameters hold at most 8192; use shorter node and member ids, or fewer nodes in one environment`,
+      );
+    }
     this.parameter = new ssm.StringParameter(this, 'Parameter', {
       parameterName: `${REGISTRATION_PREFIX}${v.tenantId}/${v.environmentId}`,
       description: `blockchain-tenancy environment ${v.tenantId}/${v.environmentId}`,
       stringValue: Stack.of(this).toJsonString(v),
-      tier: ssm.ParameterTier.STANDARD,
+      // Large environments (many nodes) need the advanced tier; the others stay standard (free).
+      tier: estimate > 4096 ? ssm.ParameterTier.ADVANCED : ssm.ParameterTier.STANDARD,
     });
   }
 }

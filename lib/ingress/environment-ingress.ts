@@ -18,7 +18,19 @@ export interface IngressTarget {
   readonly memberId: string;
   /** The node's instances (an Auto Scaling group is such a target). */
   readonly target: elbv2.IApplicationLoadBalancerTarget;
+  /**
+   * Where this node's target group, listener rule and DNS record live, e.g. the nested stack of
+   * its node group (keeps the environment stack under CloudFormation's resource limit).
+   * @default - in this construct
+   */
+  readonly scope?: Construct;
 }
+
+/**
+ * An Application Load Balancer takes at most 100 target groups (a quota AWS does not raise), and
+ * every node has its own.
+ */
+export const MAX_INGRESS_NODES = 100;
 
 /** Props of {@link EnvironmentIngress}. */
 export interface EnvironmentIngressProps {
@@ -81,7 +93,9 @@ export interface EnvironmentIngressProps {
  * an encrypted, TLS-only, private bucket with lifecycle; a WAFv2 web ACL (AWS common rules with
  * the 8 KB body rule counted so contract deployment works, known bad inputs, IP reputation, rate
  * limits per IP and per credential) with logging that redacts credentials; one target group per
- * node gate, routed by host name and by path; anything else gets a bare 404.
+ * node gate, routed by host name (`<node>.<domainName>`), or by path (`/nodes/<node>/`) when no
+ * domain is given; anything else gets a bare 404. At most 100 nodes (target groups per load
+ * balancer).
  */
 export class EnvironmentIngress extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -109,6 +123,12 @@ export class EnvironmentIngress extends Construct {
       );
     }
     if (props.targets.length === 0) throw new Error('EnvironmentIngress: targets is empty; pass the nodes to route to');
+    if (props.targets.length > MAX_INGRESS_NODES) {
+      throw new Error(
+        `EnvironmentIngress: ${props.targets.length} nodes need ${props.targets.length} target groups, and an Application Load Balancer takes at most ${MAX_INGRESS_NODES} (an AWS quota that cannot be raised); ` +
+          `put at most ${MAX_INGRESS_NODES} nodes in an environment with ingress, or split the nodes across environments`,
+      );
+    }
     if (props.hostedZone && !props.domainName) throw new Error('EnvironmentIngress: hostedZone needs domainName; set domainName to the environment domain in that zone');
     if (!props.certificate && !(props.domainName && props.hostedZone)) {
       throw new Error('EnvironmentIngress: no certificate; pass certificate (an imported ACM certificate), or domainName and hostedZone for a DNS-validated one');
@@ -170,7 +190,10 @@ export class EnvironmentIngress extends Construct {
 
     const groups: Record<string, elbv2.ApplicationTargetGroup> = {};
     props.targets.forEach((t, i) => {
-      const tg = new elbv2.ApplicationTargetGroup(this, `Node${i}`, {
+      // Nodes in a node group get their target, rule and record in that group's stack, under
+      // ids of their own; the others keep the ids they always had (ids are a contract).
+      const own = t.scope ? new Construct(t.scope, `${t.nodeId}-Route`) : undefined;
+      const tg = new elbv2.ApplicationTargetGroup(own ?? this, own ? 'Target' : `Node${i}`, {
         vpc: props.vpc,
         port: props.gatePort,
         protocol: elbv2.ApplicationProtocol.HTTP,
@@ -179,25 +202,22 @@ export class EnvironmentIngress extends Construct {
         deregistrationDelay: Duration.seconds(30),
       });
       groups[t.nodeId] = tg;
-      this.httpsListener.addTargetGroups(`Path${i}`, {
-        priority: 1000 + i,
-        conditions: [elbv2.ListenerCondition.pathPatterns([`/nodes/${t.nodeId}`, `/nodes/${t.nodeId}/*`])],
+      // One rule per node (an ALB takes 100 rules by default): its host name under the
+      // environment domain, or the path fallback when there is no domain.
+      const host = props.domainName ? `${t.nodeId}.${props.domainName}` : undefined;
+      const route = {
+        priority: host ? 1 + i : 1000 + i,
+        conditions: [host ? elbv2.ListenerCondition.hostHeaders([host]) : elbv2.ListenerCondition.pathPatterns([`/nodes/${t.nodeId}`, `/nodes/${t.nodeId}/*`])],
         targetGroups: [tg],
-      });
-      if (props.domainName) {
-        const host = `${t.nodeId}.${props.domainName}`;
-        this.httpsListener.addTargetGroups(`Host${i}`, {
-          priority: 1 + i,
-          conditions: [elbv2.ListenerCondition.hostHeaders([host])],
-          targetGroups: [tg],
+      };
+      if (own) new elbv2.ApplicationListenerRule(own, 'Rule', { listener: this.httpsListener, ...route });
+      else this.httpsListener.addTargetGroups(host ? `Host${i}` : `Path${i}`, route);
+      if (host && props.hostedZone) {
+        new route53.ARecord(own ?? this, own ? 'Record' : `Record${i}`, {
+          zone: props.hostedZone,
+          recordName: host,
+          target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer)),
         });
-        if (props.hostedZone) {
-          new route53.ARecord(this, `Record${i}`, {
-            zone: props.hostedZone,
-            recordName: host,
-            target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer)),
-          });
-        }
       }
     });
     this.targetGroups = groups;

@@ -7,7 +7,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ChainNode, CpuArchitecture, NodeRole, ResolvedChainSpec } from '../chain/chain-spec';
+import { CpuArchitecture, NodeRole, ResolvedChainNode, ResolvedChainSpec } from '../chain/chain-spec';
 import { chainManifestSecretName, nodeKeySecretName } from '../chain/node-secrets';
 import { BlockchainClient } from '../chain/protocols';
 import { EnvironmentTags } from '../environment/tags';
@@ -23,7 +23,7 @@ export interface BlockchainNodeProps {
   readonly tenantId: string;
   readonly environmentId: string;
   /** The node (resolved: instance type and architecture set). */
-  readonly node: Required<ChainNode>;
+  readonly node: ResolvedChainNode;
   /** The resolved chain. */
   readonly chain: ResolvedChainSpec;
   readonly vpc: ec2.IVpc;
@@ -51,6 +51,8 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
   public readonly nodeId: string;
   public readonly memberId: string;
   public readonly validator: boolean;
+  /** The node's group (its nested stack), if any. */
+  public readonly group?: string;
   public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
   public readonly role: iam.IRole;
   /** The node role's one customer-managed policy: add node permissions here (no inline policies). */
@@ -75,6 +77,7 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
     this.nodeId = node.id;
     this.memberId = node.member;
     this.validator = node.role === NodeRole.VALIDATOR;
+    if (node.group !== undefined) this.group = node.group;
     this.peerIp = props.peerIp;
     this.tenantId = props.tenantId;
     this.environmentId = props.environmentId;

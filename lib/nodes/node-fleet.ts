@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ChainSpec, ResolvedChainSpec, resolveChainSpec } from '../chain/chain-spec';
+import { ChainSpec, ResolvedChainNode, ResolvedChainSpec, resolveChainSpec } from '../chain/chain-spec';
 import { CLIENT_PINS } from '../chain/client-pins';
 import { ConsensusProtocol } from '../chain/protocols';
 import { parseIpv4Cidr } from '../config/cidr';
@@ -35,10 +35,15 @@ export interface NodeFleetProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** CloudFormation's limit of resources per stack (a nested stack has its own). */
+export const MAX_RESOURCES_PER_STACK = 500;
+
 /**
  * The environment's nodes: validates the chain at synth (combination, BFT size, ids, members),
  * assigns every node a fixed peer address, generates keys and genesis at deploy, and creates one
- * {@link BlockchainNode} per node.
+ * {@link BlockchainNode} per node. Nodes with a `group` live in that group's nested stack
+ * (`Group-<group>`), so an environment can hold more nodes than one stack's 500 resources allow;
+ * every stack is checked against that limit at synth.
  */
 export class NodeFleet extends Construct {
   /** The nodes, in config order. */
@@ -49,6 +54,8 @@ export class NodeFleet extends Construct {
   public readonly keys: NodeKeys;
   /** The AWS Backup plan of the nodes' storage. */
   public readonly backupPlan: backup.BackupPlan;
+  /** The nested stack of each node group, by group id (empty when no node has a group). */
+  public readonly groupStacks: Readonly<Record<string, NestedStack>>;
   private readonly encryptionKey: kms.IKey;
   private readonly removalPolicy: RemovalPolicy;
 
@@ -96,8 +103,17 @@ export class NodeFleet extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.backupPlan = backup.BackupPlan.daily35DayRetention(this, 'BackupPlan', vault);
+    const groupStacks: Record<string, NestedStack> = {};
+    const scopeOf = (node: ResolvedChainNode): Construct => {
+      if (node.group === undefined) return this;
+      groupStacks[node.group] ??= new NestedStack(this, `Group-${node.group}`, {
+        description: `blockchain-tenancy ${props.tenantId}/${props.environmentId}: node group ${node.group}`,
+      });
+      return groupStacks[node.group];
+    };
+    this.groupStacks = groupStacks;
     this.nodes = resolved.nodes.map((node) => {
-      const n = new BlockchainNode(this, node.id, {
+      const n = new BlockchainNode(scopeOf(node), node.id, {
         tenantId: props.tenantId,
         environmentId: props.environmentId,
         node,
@@ -113,32 +129,76 @@ export class NodeFleet extends Construct {
       n.autoScalingGroup.node.addDependency(this.keys.resource);
       return n;
     });
-    // CloudFormation allows 500 resources per stack: refuse at synth with the fix, before CDK's
-    // own generic error, and before a deploy would fail.
-    this.node.addValidation({
-      validate: () => {
-        const count = Stack.of(this).node.findAll().filter((c) => c instanceof CfnResource).length;
-        if (count <= 500) return [];
-        // Resources that belong to the first node: its construct, its alarms, its ingress routes.
-        const first = this.nodes[0]?.nodeId ?? '';
-        const marks = [`/${first}/`, first.replace(/[^A-Za-z0-9]/g, ''), '/Node0/', '/Path0/', '/Host0/', '/Record0/'];
-        const perNode = Stack.of(this)
-          .node.findAll()
-          .filter((c) => c instanceof CfnResource && marks.some((m) => c.node.path.includes(m))).length;
-        const fit = Math.max(1, this.nodes.length - Math.ceil((count - 500) / perNode));
-        return [
-          `chain.nodes: ${this.nodes.length} nodes make this environment's stack ${count} CloudFormation resources (the limit is 500; each node adds about ${perNode}). ` +
-            `Use at most about ${fit} nodes in this environment, or split the members' nodes across several environments.`,
-        ];
-      },
-    });
-    const selection = this.backupPlan.addSelection('NodeStorage', {
-      resources: this.nodes.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
-    });
-    Validations.of(selection).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-      reason: 'AWS Backup needs its service-role policy to read the file systems it backs up; AWS maintains it as backup features change.',
-    });
+    // CloudFormation allows 500 resources per stack (and per nested stack): refuse at synth with
+    // the fix, before CDK's own generic error, and before a deploy would fail.
+    this.node.addValidation({ validate: () => this.resourceLimitProblems() });
+    const acknowledgeBackupRole = (selection: Construct) =>
+      Validations.of(selection).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
+        reason: 'AWS Backup needs its service-role policy to read the file systems it backs up; AWS maintains it as backup features change.',
+      });
+    const ungrouped = this.nodes.filter((n) => n.group === undefined);
+    if (ungrouped.length) {
+      acknowledgeBackupRole(
+        this.backupPlan.addSelection('NodeStorage', {
+          resources: ungrouped.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
+        }),
+      );
+    }
+    // Each group backs its own file systems up in the environment's plan (no cross-stack lists).
+    for (const [group, stack] of Object.entries(groupStacks)) {
+      acknowledgeBackupRole(
+        new backup.BackupSelection(stack, 'NodeStorage', {
+          backupPlan: this.backupPlan,
+          resources: this.nodes.filter((n) => n.group === group).map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
+        }),
+      );
+    }
+  }
+
+  /**
+   * Where resources that belong to one node (its alarms, its load balancer target) should live:
+   * its group's nested stack, or undefined for nodes in the environment stack.
+   */
+  public groupScopeOf(node: BlockchainNode): NestedStack | undefined {
+    return node.group === undefined ? undefined : this.groupStacks[node.group];
+  }
+
+  /** Problems with the 500-resources-per-stack limit, naming the fix. */
+  private resourceLimitProblems(): string[] {
+    const parent = Stack.of(this);
+    const count = (s: Stack) => s.node.findAll().filter((c) => c instanceof CfnResource && Stack.of(c) === s).length;
+    const problems: string[] = [];
+    const groups = Object.keys(this.groupStacks);
+    // Nodes in the environment stack: what one of them costs (its construct, its alarms, its routes).
+    const ungrouped = this.nodes.filter((n) => n.group === undefined);
+    const total = count(parent);
+    if (total > MAX_RESOURCES_PER_STACK && ungrouped.length > 0) {
+      const first = ungrouped[0].nodeId;
+      const marks = [`/${first}/`, first.replace(/[^A-Za-z0-9]/g, ''), '/Node0/', '/Path0/', '/Host0/', '/Record0/'];
+      const perNode = Math.max(
+        1,
+        parent.node.findAll().filter((c) => c instanceof CfnResource && Stack.of(c) === parent && marks.some((m) => c.node.path.includes(m))).length,
+      );
+      const fit = Math.max(1, ungrouped.length - Math.ceil((total - MAX_RESOURCES_PER_STACK) / perNode));
+      problems.push(
+        `chain.nodes: ${ungrouped.length} nodes in the environment's own stack make it ${total} CloudFormation resources (the limit is ${MAX_RESOURCES_PER_STACK}; each node adds about ${perNode}). ` +
+          `Keep at most about ${fit} nodes there and put the others in node groups (chain.nodes[].group, e.g. "group-1"; each group is its own nested stack of up to about ${Math.floor((MAX_RESOURCES_PER_STACK - 10) / perNode)} nodes), ` +
+          'or split the members\' nodes across several environments. Moving a deployed node into a group replaces its instance and its file system: group new nodes only.',
+      );
+    }
+    for (const group of groups) {
+      const stack = this.groupStacks[group];
+      const members = this.nodes.filter((n) => n.group === group).length;
+      const resources = count(stack);
+      if (resources <= MAX_RESOURCES_PER_STACK) continue;
+      const perNode = Math.ceil(resources / members);
+      problems.push(
+        `chain.nodes: node group "${group}" has ${members} nodes, which make its nested stack ${resources} CloudFormation resources (the limit is ${MAX_RESOURCES_PER_STACK}; each node adds about ${perNode}). ` +
+          `Put at most about ${Math.floor((MAX_RESOURCES_PER_STACK - 10) / perNode)} nodes in one group: give the newest nodes another group (chain.nodes[].group). Moving a deployed node to another group replaces its instance and its file system.`,
+      );
+    }
+    return problems;
   }
 
   /** The validators. */

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -22,6 +22,31 @@ export interface MonitoredNode {
    * @default - no file system widgets for this node
    */
   readonly fileSystemId?: string;
+  /**
+   * The target group of the node's gate: its unhealthy-target alarm lives with the node's alarms.
+   * @default - none (or listed in `targetGroups`)
+   */
+  readonly targetGroup?: elbv2.IApplicationTargetGroup;
+  /**
+   * Where the node's alarms live, e.g. its node group's nested stack (keeps the environment
+   * stack under CloudFormation's resource limit). Alarms there get explicit names
+   * (`blockchain-<tenant>-<env>-<node>-<Alarm>`) so the dashboard can show them without
+   * cross-stack outputs.
+   * @default - this construct
+   */
+  readonly scope?: Construct;
+}
+
+/** CloudWatch takes at most 100 metrics and expressions in one graph. */
+const MAX_GRAPH_METRICS = 100;
+/** Alarms per alarm-status widget (kept to the graph limit). */
+const MAX_STATUS_ALARMS = 100;
+
+/** Splits items into runs of at most `size`. */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** Overrides of the derived alarm thresholds. */
@@ -133,6 +158,8 @@ export class EnvironmentMonitoring extends Construct {
   public readonly thresholds: DerivedThresholds & { readonly heightStalledSeconds: number };
 
   private readonly alarmMap: Record<string, cloudwatch.Alarm> = {};
+  /** What the alarm-status widgets show (alarms in other stacks referenced by name). */
+  private readonly statusAlarms: cloudwatch.IAlarm[] = [];
   private readonly props: EnvironmentMonitoringProps;
 
   constructor(scope: Construct, id: string, props: EnvironmentMonitoringProps) {
@@ -181,23 +208,49 @@ export class EnvironmentMonitoring extends Construct {
     this.addIngressWidgets();
     this.addFunctionWidgets();
     this.addStorageWidgets();
+    const statusChunks = chunks(this.statusAlarms, MAX_STATUS_ALARMS);
     this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarmMap), width: 24 }),
+      ...statusChunks.map(
+        (alarms, i) => new cloudwatch.AlarmStatusWidget({ title: statusChunks.length > 1 ? `Alarms (${i + 1}/${statusChunks.length})` : 'Alarms', alarms, width: 24 }),
+      ),
     );
   }
 
-  private alarm(name: string, alarmProps: cloudwatch.CreateAlarmOptions & { metric: cloudwatch.IMetric }): cloudwatch.Alarm {
+  /** Graph widgets over per-node entries, split so that no graph has more than 100 metrics. */
+  private nodeGraphs<T>(
+    title: string,
+    items: readonly T[],
+    metricsPerItem: number,
+    make: (items: readonly T[], title: string) => cloudwatch.GraphWidget,
+  ): cloudwatch.GraphWidget[] {
+    const runs = chunks(items, Math.max(1, Math.floor(MAX_GRAPH_METRICS / metricsPerItem)));
+    return runs.map((run, i) => make(run, runs.length > 1 ? `${title} (${i + 1}/${runs.length})` : title));
+  }
+
+  private alarm(name: string, alarmProps: cloudwatch.CreateAlarmOptions & { metric: cloudwatch.IMetric }, scope?: Construct): cloudwatch.Alarm {
     const { metric, alarmDescription, ...rest } = alarmProps;
-    const created = new cloudwatch.Alarm(this, `Alarm${name.replace(/[^A-Za-z0-9]/g, '')}`, {
+    const { tenantId, environmentId } = this.props;
+    const alarmName = scope ? `blockchain-${tenantId}-${environmentId}-${name.replace(/\//g, '-')}` : undefined;
+    const created = new cloudwatch.Alarm(scope ?? this, scope ? `Alarm-${name.replace(/[^A-Za-z0-9-]/g, '-')}` : `Alarm${name.replace(/[^A-Za-z0-9]/g, '')}`, {
       metric,
       ...rest,
-      alarmDescription: `${this.props.tenantId}/${this.props.environmentId}: ${alarmDescription ?? name}`,
+      ...(alarmName ? { alarmName } : {}),
+      alarmDescription: `${tenantId}/${environmentId}: ${alarmDescription ?? name}`,
     });
     if (this.props.alarmTopic) {
       created.addAlarmAction(new actions.SnsAction(this.props.alarmTopic));
       created.addOkAction(new actions.SnsAction(this.props.alarmTopic));
     }
     this.alarmMap[name] = created;
+    this.statusAlarms.push(
+      alarmName
+        ? cloudwatch.Alarm.fromAlarmArn(
+            this,
+            `Shown-${name.replace(/[^A-Za-z0-9-]/g, '-')}`,
+            Stack.of(this).formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          )
+        : created,
+    );
     return created;
   }
 
@@ -229,7 +282,7 @@ export class EnvironmentMonitoring extends Construct {
         datapointsToAlarm: 5,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         alarmDescription: `node ${node.nodeId} has no instance in service for 5 minutes`,
-      });
+      }, node.scope);
       this.alarm(`${node.nodeId}/RpcDown`, {
         metric: nodeMetric(scope, NodeMetrics.RPC_UP),
         threshold: 1,
@@ -238,7 +291,7 @@ export class EnvironmentMonitoring extends Construct {
         datapointsToAlarm: 3,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         alarmDescription: `node ${node.nodeId} client JSON-RPC not answering (or the publisher is silent) for 3 minutes`,
-      });
+      }, node.scope);
       // Height stalled: the max height in a window is no higher than in the window before.
       const windowHeight = nodeMetric(scope, NodeMetrics.BLOCK_HEIGHT, {
         period: Duration.seconds(this.thresholds.heightStalledSeconds),
@@ -255,7 +308,7 @@ export class EnvironmentMonitoring extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         alarmDescription: `node ${node.nodeId} block height did not advance in ${this.thresholds.heightStalledSeconds} s`,
-      });
+      }, node.scope);
       if (node.validator) {
         this.alarm(`${node.nodeId}/PeersBelowQuorum`, {
           metric: peerCount,
@@ -265,18 +318,20 @@ export class EnvironmentMonitoring extends Construct {
           datapointsToAlarm: 3,
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
           alarmDescription: `validator ${node.nodeId} has fewer than ${this.thresholds.minPeers} peers (quorum ${this.thresholds.quorum})`,
-        });
+        }, node.scope);
       }
     }
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Block height', left: heights, width: 8 }),
-      new cloudwatch.GraphWidget({
-        title: 'Peers',
-        left: peers,
-        leftAnnotations: [{ value: this.thresholds.minPeers, label: 'min peers for quorum', color: '#d62728' }],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({ title: 'Nodes in service', left: inService, width: 8 }),
+      ...this.nodeGraphs('Block height', heights, 1, (left, title) => new cloudwatch.GraphWidget({ title, left: [...left], width: 8 })),
+      ...this.nodeGraphs('Peers', peers, 1, (left, title) =>
+        new cloudwatch.GraphWidget({
+          title,
+          left: [...left],
+          leftAnnotations: [{ value: this.thresholds.minPeers, label: 'min peers for quorum', color: '#d62728' }],
+          width: 8,
+        }),
+      ),
+      ...this.nodeGraphs('Nodes in service', inService, 1, (left, title) => new cloudwatch.GraphWidget({ title, left: [...left], width: 8 })),
     );
   }
 
@@ -308,16 +363,21 @@ export class EnvironmentMonitoring extends Construct {
         datapointsToAlarm: 3,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: `node ${node.nodeId} gate p99 latency high for 15 minutes`,
-      });
+      }, node.scope);
     });
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Gate latency p99 (ms)', left: latency, width: 12 }),
-      new cloudwatch.GraphWidget({ title: 'Gate cache hit ratio (%)', left: ratio, width: 12, leftYAxis: { min: 0, max: 100 } }),
+      ...this.nodeGraphs('Gate latency p99 (ms)', latency, 1, (left, title) => new cloudwatch.GraphWidget({ title, left: [...left], width: 12 })),
+      // Each ratio is an expression over two metrics: three entries per node.
+      ...this.nodeGraphs('Gate cache hit ratio (%)', ratio, 3, (left, title) => new cloudwatch.GraphWidget({ title, left: [...left], width: 12, leftYAxis: { min: 0, max: 100 } })),
     );
   }
 
   private addIngressWidgets(): void {
-    const { loadBalancer, targetGroups = [], webAclMetricName } = this.props;
+    const { loadBalancer, webAclMetricName } = this.props;
+    // Target groups listed on their own keep their index-named alarms; a node's own target
+    // group alarms with the node (and in its scope).
+    const listed = this.props.targetGroups ?? [];
+    const targetGroups = [...listed, ...this.props.nodes.flatMap((n) => (n.targetGroup ? [n.targetGroup] : []))];
     const o = this.props.thresholds ?? {};
     const widgets: cloudwatch.IWidget[] = [];
     if (loadBalancer) {
@@ -346,28 +406,38 @@ export class EnvironmentMonitoring extends Construct {
         }),
       );
     }
-    targetGroups.forEach((tg, i) => {
-      const unhealthy = tg.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) });
+    const unhealthyAlarm = {
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    };
+    listed.forEach((tg, i) => {
       this.alarm(`TargetGroup${i}/Unhealthy`, {
-        metric: unhealthy,
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        metric: tg.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        ...unhealthyAlarm,
         alarmDescription: `target group ${i} has an unhealthy node gate for 3 minutes`,
       });
     });
-    if (targetGroups.length > 0) {
-      widgets.push(
+    for (const n of this.props.nodes) {
+      if (!n.targetGroup) continue;
+      this.alarm(`${n.nodeId}/GateUnhealthy`, {
+        metric: n.targetGroup.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }),
+        ...unhealthyAlarm,
+        alarmDescription: `node ${n.nodeId} gate unhealthy behind the load balancer for 3 minutes`,
+      }, n.scope);
+    }
+    widgets.push(
+      ...this.nodeGraphs('Gate targets (healthy / unhealthy)', targetGroups, 2, (run, title) =>
         new cloudwatch.GraphWidget({
-          title: 'Gate targets (healthy / unhealthy)',
-          left: targetGroups.map((tg) => tg.metrics.healthyHostCount()),
-          right: targetGroups.map((tg) => tg.metrics.unhealthyHostCount()),
+          title,
+          left: run.map((tg) => tg.metrics.healthyHostCount()),
+          right: run.map((tg) => tg.metrics.unhealthyHostCount()),
           width: 8,
         }),
-      );
-    }
+      ),
+    );
     if (webAclMetricName) {
       const blocked = new cloudwatch.Metric({
         namespace: 'AWS/WAFV2',
@@ -456,19 +526,15 @@ export class EnvironmentMonitoring extends Construct {
         datapointsToAlarm: 3,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: `node ${n.nodeId} storage near its I/O limit`,
-      });
+      }, n.scope);
     }
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Node storage (bytes)',
-        left: withFs.map((n) => efs(n.fileSystemId!, 'StorageBytes', 'Average', n.nodeId)),
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Node storage I/O limit (%)',
-        left: withFs.map((n) => efs(n.fileSystemId!, 'PercentIOLimit', 'Maximum', n.nodeId)),
-        width: 12,
-      }),
+      ...this.nodeGraphs('Node storage (bytes)', withFs, 1, (run, title) =>
+        new cloudwatch.GraphWidget({ title, left: run.map((n) => efs(n.fileSystemId!, 'StorageBytes', 'Average', n.nodeId)), width: 12 }),
+      ),
+      ...this.nodeGraphs('Node storage I/O limit (%)', withFs, 1, (run, title) =>
+        new cloudwatch.GraphWidget({ title, left: run.map((n) => efs(n.fileSystemId!, 'PercentIOLimit', 'Maximum', n.nodeId)), width: 12 }),
+      ),
     );
   }
 }
