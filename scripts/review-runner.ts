@@ -1,13 +1,14 @@
 /**
  * The template review behind `npm run review`: builds the default app from a config, runs the
  * cdk-nag packs AwsSolutions, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1 in-process,
- * synthesizes, runs cfn-lint and checkov (pinned, from ./.venv) on every template, and writes a
- * Markdown report per environment to <outdir>/review/<Stack>.md.
+ * synthesizes, runs cfn-lint and checkov (pinned, from ./.venv) on every template (node groups'
+ * nested templates included), and writes a Markdown report per environment to
+ * <outdir>/review/<Stack>.md that covers the stack and its nested stacks.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, NestedStack, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { addManagementStack, addTenantEnvironments, loadTenantsConfig } from '../lib';
@@ -63,11 +64,9 @@ export function runReview(options: { configPath: string; outdir: string }): Stac
   const bin = venvBin();
   const prices = JSON.parse(readFileSync(join(ROOT, 'data', 'prices-us-east-1.json'), 'utf8'));
   mkdirSync(join(options.outdir, 'review'), { recursive: true });
-  return stacks.map((stack) => {
-    const artifact = assembly.getStackArtifact(stack.artifactId);
-    const templatePath = join(options.outdir, artifact.templateFile);
+  const lintAndCheck = (templatePath: string, label: string) => {
     const lint = spawnSync(join(bin, 'cfn-lint'), ['--format', 'parseable', templatePath], { encoding: 'utf8' });
-    const cfnLint = lint.stdout.split('\n').filter(Boolean).map((l) => l.replace(`${templatePath}:`, ''));
+    const cfnLint = lint.stdout.split('\n').filter(Boolean).map((l) => `${label}${l.replace(`${templatePath}:`, '')}`);
     const ck = spawnSync(join(bin, 'checkov'), ['-f', templatePath, '--framework', 'cloudformation', '--output', 'json', '--quiet', '--skip-download'], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
@@ -75,10 +74,23 @@ export function runReview(options: { configPath: string; outdir: string }): Stac
     let checkovFailed: string[] = [];
     try {
       const parsed = JSON.parse(ck.stdout || '{}') as { results?: { failed_checks?: { check_id: string; resource: string; check_name: string }[] } };
-      checkovFailed = (parsed.results?.failed_checks ?? []).map((f) => `${f.check_id} ${f.resource}: ${f.check_name}`);
+      checkovFailed = (parsed.results?.failed_checks ?? []).map((f) => `${label}${f.check_id} ${f.resource}: ${f.check_name}`);
     } catch {
-      checkovFailed = [`checkov output unreadable (exit ${ck.status})`];
+      checkovFailed = [`${label}checkov output unreadable (exit ${ck.status})`];
     }
+    return { cfnLint, checkovFailed };
+  };
+  return stacks.map((stack) => {
+    const artifact = assembly.getStackArtifact(stack.artifactId);
+    const templatePath = join(options.outdir, artifact.templateFile);
+    // Node groups live in nested stacks: their templates are reviewed with the stack's own.
+    const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack && Stack.of(c.node.scope!) === stack);
+    const parts = [
+      { path: templatePath, label: '' },
+      ...nested.map((n) => ({ path: join(options.outdir, n.templateFile), label: `[nested ${n.node.id}] ` })),
+    ].map((p) => ({ ...p, ...lintAndCheck(p.path, p.label) }));
+    const cfnLint = parts.flatMap((p) => p.cfnLint);
+    const checkovFailed = parts.flatMap((p) => p.checkovFailed);
     const findings: ReviewFindings = {
       nagErrors: nag.get(stack.stackName)?.errors ?? [],
       nagWarnings: nag.get(stack.stackName)?.warnings ?? [],
@@ -86,7 +98,10 @@ export function runReview(options: { configPath: string; outdir: string }): Stac
       checkovFailed,
     };
     const acknowledgments = acknowledgmentsUnder(stack);
-    const template = JSON.parse(readFileSync(templatePath, 'utf8')) as CfnTemplate;
+    // One model of the stack with its nested stacks' resources (their logical ids are unique: CDK
+    // derives them from construct paths).
+    const templates = parts.map((p) => JSON.parse(readFileSync(p.path, 'utf8')) as CfnTemplate);
+    const template: CfnTemplate = { ...templates[0], Resources: Object.assign({}, ...templates.map((t) => t.Resources)) as CfnTemplate['Resources'] };
     const reportPath = join(options.outdir, 'review', `${stack.stackName}.md`);
     writeFileSync(reportPath, renderReport({ stackName: stack.stackName, template, prices, acknowledgments, findings }));
     const passed = findings.nagErrors.length === 0 && !cfnLint.some((l) => /:E\d{4}:|^E\d{4}/.test(l)) && checkovFailed.length === 0;

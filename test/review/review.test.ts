@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,8 +36,37 @@ const config = {
         ...(i % 3 === 0 ? { ingress: { certificateArn: cert('eu-west-1'), ...(i % 2 === 0 ? { domainName: `${row.client}.matrix.example.com` } : {}) } } : {}),
       })),
     },
+    {
+      // Node groups: two nodes in a nested stack, reviewed with the environment's own template.
+      id: 'grouped',
+      environments: [
+        {
+          id: 'besu-qbft',
+          cidr: '10.120.0.0/16',
+          region: 'eu-west-1',
+          chain: {
+            members: [{ id: 'acme' }],
+            nodes: [
+              ...[1, 2, 3, 4].map((n) => ({ id: `validator-${n}`, member: 'acme', role: 'validator' })),
+              ...[1, 2].map((n) => ({ id: `rpc-${n}`, member: 'acme', role: 'member', group: 'rpc' })),
+            ],
+          },
+          ingress: { certificateArn: cert('eu-west-1'), domainName: 'grouped.matrix.example.com' },
+        },
+      ],
+    },
   ],
 };
+
+/** A stack's template with the resources of its nested stacks (as the review models it). */
+function withNested(outdir: string, stackName: string): CfnTemplate {
+  const parent = JSON.parse(readFileSync(join(outdir, `${stackName}.template.json`), 'utf8')) as CfnTemplate;
+  // Nested templates are written next to the parent as <parent><path>.nested.template.json.
+  const files = readdirSync(outdir).filter((f) => f.startsWith(`${stackName}Environment`) && f.endsWith('.nested.template.json'));
+  expect(files).toHaveLength(Object.values(parent.Resources).filter((r) => r.Type === 'AWS::CloudFormation::Stack').length);
+  const nested = files.map((f) => JSON.parse(readFileSync(join(outdir, f), 'utf8')) as CfnTemplate);
+  return { ...parent, Resources: Object.assign({}, parent.Resources, ...nested.map((t) => t.Resources)) };
+}
 
 describe('npm run review on a matrix of environments', () => {
   let results: StackReview[];
@@ -51,7 +80,7 @@ describe('npm run review on a matrix of environments', () => {
   }, 600_000);
 
   it('passes every environment with zero errors from any tool', () => {
-    expect(results).toHaveLength(rows.length);
+    expect(results).toHaveLength(rows.length + 1);
     for (const r of results) {
       expect({ stack: r.stackName, ...r.findings, cfnLint: r.findings.cfnLint.filter((l) => /E\d{4}/.test(l)) }).toEqual({
         stack: r.stackName,
@@ -67,7 +96,7 @@ describe('npm run review on a matrix of environments', () => {
   it('writes a report whose lists and numbers match the template', () => {
     const prices = JSON.parse(readFileSync('data/prices-us-east-1.json', 'utf8'));
     for (const r of results) {
-      const template = JSON.parse(readFileSync(join(outdir, `${r.stackName}.template.json`), 'utf8')) as CfnTemplate;
+      const template = withNested(outdir, r.stackName);
       const report = readFileSync(r.reportPath, 'utf8');
       // Security-group matrix: one row per rule resource (CDK's "no egress" placeholders excluded).
       const ruleResources = Object.values(template.Resources).filter(
@@ -95,5 +124,9 @@ describe('npm run review on a matrix of environments', () => {
       expect(report).toContain('```mermaid');
       expect(report).toContain('## Acknowledged findings and skipped checks');
     }
+    // The grouped environment's report counts the nodes of its nested stack too.
+    const grouped = results.find((r) => r.stackName === 'GroupedBesuQbft')!;
+    expect(Object.values(withNested(outdir, grouped.stackName).Resources).filter((x) => x.Type === 'AWS::AutoScaling::AutoScalingGroup')).toHaveLength(6);
+    expect(readFileSync(grouped.reportPath, 'utf8')).toMatch(/\| EC2 t4g\.medium[^|]*\| 6 \|/);
   });
 });
