@@ -1,4 +1,18 @@
-import { credentialCacheKey } from '../../lib/credentials/credential-format';
+import { createHash, hash, randomBytes } from 'node:crypto';
+
+/** Per-process random salt: keys are useless outside the process that made them. */
+const SALT = randomBytes(16).toString('hex');
+/** One-shot hashing (Node >= 20.12) where the runtime has it. */
+const oneShot: typeof hash | undefined = typeof hash === 'function' ? hash : undefined;
+
+/**
+ * The cache key of an Authorization header on a node: SHA-256 over the per-process salt, the node
+ * id and the header. The plaintext header is never stored; only this key is.
+ */
+export function cacheKey(authorization: string, nodeId: string): string {
+  const input = `${SALT}${nodeId}\0${authorization}`;
+  return oneShot ? oneShot('sha256', input, 'base64url') : createHash('sha256').update(input).digest('base64url');
+}
 
 /** An authorization decision for one credential on this node. */
 export interface Decision {
@@ -23,10 +37,17 @@ export interface DecisionCacheOptions {
   readonly now?: () => number;
 }
 
+/** Concurrent misses join an authorizer call at most this old. */
+const JOIN_MS = 5_000;
+
 interface Entry {
   decision: Decision;
   fresh: number;
   fetched: number;
+  /** decision.expiresAt parsed once (Infinity when it has none). */
+  expires: number;
+  /** The answer to a cache hit, built once (Lookups are read-only). */
+  hit: Lookup;
 }
 
 /** The outcome of a lookup. */
@@ -43,6 +64,7 @@ export type Lookup =
  */
 export class DecisionCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, { call: Promise<Decision>; started: number }>();
   private readonly allowTtl: number;
   private readonly denyTtl: number;
   private readonly staleAllow: number;
@@ -50,6 +72,8 @@ export class DecisionCache {
   private readonly now: () => number;
   public hits = 0;
   public misses = 0;
+  /** Calls made to the authorizer (concurrent misses for one credential share one call). */
+  public authorizerCalls = 0;
 
   constructor(
     private readonly authorize: AuthorizeFn,
@@ -66,34 +90,72 @@ export class DecisionCache {
     return this.entries.size;
   }
 
+  /**
+   * The cached decision when it is fresh (a cache hit), synchronously; undefined when the
+   * authorizer must be asked (then call {@link check}). Exactly the hit rule of `check`.
+   */
+  cached(authorization: string, nodeId: string): Lookup | undefined {
+    return this.hit(cacheKey(authorization, nodeId), this.now());
+  }
+
   /** Looks a credential up (asking the authorizer when the cached decision is stale or `force`). */
   async check(authorization: string, nodeId: string, force = false): Promise<Lookup> {
-    const key = credentialCacheKey(authorization, nodeId);
-    const entry = this.entries.get(key);
+    const key = cacheKey(authorization, nodeId);
     const t = this.now();
-    if (entry && !force && entry.fresh > t && this.stillValid(entry.decision, t)) {
-      this.hits++;
-      this.touch(key, entry);
-      return entry.decision.allowed ? { kind: 'allow', decision: entry.decision, key, cached: true } : { kind: 'deny', key, cached: true };
+    if (!force) {
+      const hit = this.hit(key, t);
+      if (hit) return hit;
     }
+    const entry = this.entries.get(key);
     this.misses++;
     let decision: Decision;
     try {
-      decision = await this.authorize(authorization, nodeId);
+      decision = await this.ask(key, authorization, nodeId, force, t);
     } catch {
-      if (entry?.decision.allowed && t - entry.fetched < this.staleAllow && this.stillValid(entry.decision, t)) {
+      if (entry?.decision.allowed && t - entry.fetched < this.staleAllow && entry.expires > t) {
         return { kind: 'allow', decision: entry.decision, key, cached: true };
       }
       return { kind: 'unavailable', key };
     }
     const ttl = decision.allowed ? this.allowTtl : this.denyTtl;
-    this.touch(key, { decision, fetched: t, fresh: t + ttl });
-    if (decision.allowed && this.stillValid(decision, t)) return { kind: 'allow', decision, key, cached: false };
+    const expires = decision.expiresAt ? Date.parse(decision.expiresAt) : Infinity;
+    const hit: Lookup = decision.allowed ? { kind: 'allow', decision, key, cached: true } : { kind: 'deny', key, cached: true };
+    this.touch(key, { decision, fetched: t, fresh: t + ttl, expires, hit });
+    // An unparseable expiry is treated as expired (NaN > t is false): fail closed.
+    if (decision.allowed && expires > t) return { kind: 'allow', decision, key, cached: false };
     return { kind: 'deny', key, cached: false };
   }
 
-  private stillValid(decision: Decision, t: number): boolean {
-    return !decision.expiresAt || Date.parse(decision.expiresAt) > t;
+  /**
+   * Asks the authorizer. Concurrent misses for the same key share one call (its answer is for the
+   * same header and node), so a burst of requests on an expired entry costs one authorizer call,
+   * not one per request. A forced check (WebSocket revalidation) always makes its own call.
+   */
+  private ask(key: string, authorization: string, nodeId: string, force: boolean, t: number): Promise<Decision> {
+    if (force) {
+      this.authorizerCalls++;
+      return this.authorize(authorization, nodeId);
+    }
+    const pending = this.inflight.get(key);
+    // Only a recent call is joined: one that hangs must not hold every later request for the key.
+    if (pending && t - pending.started < JOIN_MS) return pending.call;
+    this.authorizerCalls++;
+    const call = this.authorize(authorization, nodeId);
+    const entry = { call, started: t };
+    this.inflight.set(key, entry);
+    const done = () => {
+      if (this.inflight.get(key) === entry) this.inflight.delete(key);
+    };
+    call.then(done, done);
+    return call;
+  }
+
+  private hit(key: string, t: number): Lookup | undefined {
+    const entry = this.entries.get(key);
+    if (!entry || !(entry.fresh > t) || !(entry.expires > t)) return undefined;
+    this.hits++;
+    this.touch(key, entry);
+    return entry.hit;
   }
 
   private touch(key: string, entry: Entry): void {

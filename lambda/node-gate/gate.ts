@@ -1,9 +1,11 @@
-import { Agent, IncomingMessage, Server, ServerResponse, createServer, request } from 'node:http';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { RpcPolicyOptions, refusal } from '../../lib/credentials/rpc-policy';
-import { AuthorizeFn, DecisionCache, DecisionCacheOptions } from './decision-cache';
+import { AuthorizeFn, DecisionCache, DecisionCacheOptions, Lookup } from './decision-cache';
 import { GateMetrics } from './gate-metrics';
+import { UpstreamError, UpstreamPool, UpstreamPoolOptions, UpstreamResponse } from './upstream-pool';
 
 export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
   /** This node's id (the authorizer checks the credential's member owns it). */
@@ -17,6 +19,8 @@ export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
   readonly maxBodyBytes?: number;
   /** How often open WebSockets' credentials are re-checked. @default allowTtlMs (30 s) */
   readonly revalidateMs?: number;
+  /** Connections to the client's HTTP JSON-RPC (see UpstreamPoolOptions). */
+  readonly upstream?: UpstreamPoolOptions;
   readonly log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -24,7 +28,19 @@ interface RpcCall {
   jsonrpc?: unknown;
   id?: unknown;
   method?: unknown;
+  params?: unknown;
 }
+
+/**
+ * The members a JSON-RPC 2.0 request may have. Anything else refuses the call: geth and GoQuorum
+ * decode requests with Go's encoding/json, which matches member names case-insensitively, so
+ * `{"method":"eth_blockNumber","METHOD":"eth_sendTransaction"}` would pass a check of `method`
+ * here and run eth_sendTransaction there.
+ */
+const MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+const TEXT_TYPE = { 'content-type': 'text/plain' };
 
 /**
  * The node auth gate: the only way into a node's JSON-RPC. HTTP POST and WebSocket pass-through
@@ -32,17 +48,27 @@ interface RpcCall {
  * with a method allowlist applied to every call (batches element by element), body and batch
  * caps, and a health endpoint that needs no credential and reveals nothing.
  */
-export function createGate(options: GateOptions): { server: Server; cache: DecisionCache; metrics: GateMetrics; close(): Promise<void> } {
+export function createGate(options: GateOptions): { server: Server; cache: DecisionCache; metrics: GateMetrics; upstream: UpstreamPool; close(): Promise<void> } {
   const cache = new DecisionCache(options.authorize, options);
   const metrics = new GateMetrics();
+  const pool = new UpstreamPool(options.upstreamHttp, options.upstream);
+  const nodeId = options.nodeId;
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const maxBatch = options.maxBatch ?? 100;
   const log = options.log ?? ((e) => console.log(JSON.stringify(e)));
-  const rpcPaths = new Set(['/', `/nodes/${options.nodeId}`, `/nodes/${options.nodeId}/`]);
-  const wsPaths = new Set(['/ws', `/nodes/${options.nodeId}/ws`]);
+  const rpcPaths = new Set(['/', `/nodes/${nodeId}`, `/nodes/${nodeId}/`]);
+  const wsPaths = new Set(['/ws', `/nodes/${nodeId}/ws`]);
   const sockets = new Map<string, Set<{ client: WebSocket; authorization: string; expiresAt?: string }>>();
 
-  const refused = (call: RpcCall, message: string) => ({ jsonrpc: '2.0', id: call?.id ?? null, error: { code: -32601, message } });
+  /** The answer refusing one call, or undefined when the call may go to the client. */
+  const screenCall = (c: RpcCall): object | undefined => {
+    if (!c || typeof c !== 'object' || Array.isArray(c)) return { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'invalid request' } };
+    for (const k in c) {
+      if (!MEMBERS.has(k)) return { jsonrpc: '2.0', id: c.id ?? null, error: { code: -32600, message: 'invalid request: unknown member' } };
+    }
+    const why = refusal(c.method, options);
+    return why ? { jsonrpc: '2.0', id: c.id ?? null, error: { code: -32601, message: why } } : undefined;
+  };
 
   /** Splits a request into refused answers and allowed calls (in order). */
   const screen = (body: unknown): { single: boolean; calls: RpcCall[]; answers: (object | undefined)[] } | { error: object } => {
@@ -51,107 +77,111 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
     if (!single && (calls.length === 0 || calls.length > maxBatch)) {
       return { error: { jsonrpc: '2.0', id: null, error: { code: -32600, message: `batch must have 1 to ${maxBatch} calls` } } };
     }
-    const answers = calls.map((c) => {
-      if (!c || typeof c !== 'object') return { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'invalid request' } };
-      const why = refusal(c.method, options);
-      return why ? refused(c, why) : undefined;
-    });
-    return { single, calls, answers };
+    return { single, calls, answers: calls.map(screenCall) };
+  };
+
+  /** Sends a response and records its latency. */
+  const reply = (res: ServerResponse, started: number, status: number, headers?: Record<string, string>, body?: string | Buffer): void => {
+    res.writeHead(status, headers).end(body);
+    metrics.record(performance.now() - started);
+  };
+  /** Passes the client's answer on. */
+  const passOn = (res: ServerResponse, started: number, error: UpstreamError | undefined, up: UpstreamResponse | undefined): void => {
+    if (error || !up) return failed(res, started, error?.status);
+    reply(res, started, up.status, JSON_TYPE, up.body);
+  };
+  const replyJson = (res: ServerResponse, started: number, status: number, body: unknown) => reply(res, started, status, JSON_TYPE, JSON.stringify(body));
+  const refuse = (res: ServerResponse, started: number, why: 'unauthorized' | 'unavailable') => {
+    if (why === 'unavailable') reply(res, started, 503, { 'retry-after': '5' });
+    else reply(res, started, 401, { 'www-authenticate': 'Basic realm="blockchain", charset="UTF-8"' });
+  };
+  const failed = (res: ServerResponse, started: number, status = 502) => {
+    if (!res.headersSent) reply(res, started, status);
+    else res.end();
   };
 
   const server = createServer((req, res) => {
-    void handleHttp(req, res).catch(() => {
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.end();
-    });
+    const started = performance.now();
+    try {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      if (req.method === 'GET' && path === '/health') return reply(res, started, 200, TEXT_TYPE, 'ok');
+      if (!rpcPaths.has(path)) return reply(res, started, 404);
+      if (req.method !== 'POST') return reply(res, started, 405, { allow: 'POST' });
+      const authorization = req.headers.authorization;
+      if (typeof authorization !== 'string' || authorization.length === 0) {
+        refuse(res, started, 'unauthorized');
+        req.resume();
+        return;
+      }
+      // A warm cache answers synchronously; otherwise ask the authorizer (through the cache).
+      const hit = cache.cached(authorization, nodeId);
+      if (hit) return authorized(req, res, started, hit);
+      cache.check(authorization, nodeId).then(
+        (lookup) => authorized(req, res, started, lookup),
+        () => failed(res, started),
+      );
+    } catch {
+      failed(res, started);
+    }
   });
 
-  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    res.once('finish', () => metrics.record(Number(process.hrtime.bigint() - started) / 1e6));
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/health') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (!rpcPaths.has(path)) {
-      res.writeHead(404).end();
-      return;
-    }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
-    }
-    const lookup = await authorizeRequest(req);
-    if (lookup !== 'allow') {
-      respondRefused(res, lookup);
+  function authorized(req: IncomingMessage, res: ServerResponse, started: number, lookup: Lookup): void {
+    if (lookup.kind !== 'allow') {
+      refuse(res, started, lookup.kind === 'deny' ? 'unauthorized' : 'unavailable');
       req.resume();
       return;
     }
-    const raw = await readBody(req, maxBody);
-    if (raw === undefined) {
-      res.writeHead(413).end();
-      return;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch {
-      json(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } });
-      return;
-    }
-    const s = screen(body);
-    if ('error' in s) {
-      json(res, 400, s.error);
-      return;
-    }
-    const forward = s.calls.filter((_, i) => !s.answers[i]);
-    if (forward.length === s.calls.length) {
-      // Fast path: everything allowed; forward the original bytes and stream the answer back.
-      const up = await post(raw);
-      res.writeHead(up.status, { 'content-type': 'application/json' }).end(up.body);
-      return;
-    }
-    let upstream: unknown[] = [];
-    if (forward.length) {
-      const parsed = JSON.parse((await post(JSON.stringify(s.single ? forward[0] : forward))).body.toString('utf8')) as unknown;
-      upstream = Array.isArray(parsed) ? parsed : [parsed];
-    }
-    // Put the client's answers back in request order.
-    let u = 0;
-    const answers = s.answers.map((a) => a ?? upstream[u++]);
-    json(res, 200, s.single ? answers[0] : answers);
-  }
-
-  const upstreamUrl = new URL(options.upstreamHttp);
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  function post(body: string): Promise<{ status: number; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        upstreamUrl,
-        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (r) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => resolve({ status: r.statusCode ?? 502, body: Buffer.concat(chunks) }));
-          r.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+    readBody(req, maxBody, (raw) => {
+      try {
+        if (raw === undefined) {
+          // Over the cap: answer and close the connection rather than read the rest.
+          return reply(res, started, 413, { connection: 'close' });
+        }
+        forwardHttp(res, started, raw);
+      } catch {
+        failed(res, started);
+      }
     });
   }
 
-  async function authorizeRequest(req: IncomingMessage): Promise<'allow' | 'unauthorized' | 'unavailable'> {
-    const authorization = req.headers.authorization;
-    if (typeof authorization !== 'string' || authorization.length === 0) return 'unauthorized';
-    const lookup = await cache.check(authorization, options.nodeId);
-    return lookup.kind === 'allow' ? 'allow' : lookup.kind === 'deny' ? 'unauthorized' : 'unavailable';
-  }
-
-  function respondRefused(res: ServerResponse, why: 'unauthorized' | 'unavailable'): void {
-    if (why === 'unavailable') res.writeHead(503, { 'retry-after': '5' }).end();
-    else res.writeHead(401, { 'www-authenticate': 'Basic realm="blockchain", charset="UTF-8"' }).end();
+  function forwardHttp(res: ServerResponse, started: number, raw: Buffer): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return replyJson(res, started, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } });
+    }
+    if (!Array.isArray(body)) {
+      // One call: forward the original bytes when allowed, else answer the refusal.
+      const answer = screenCall(body as RpcCall);
+      if (answer) return replyJson(res, started, 200, answer);
+      return pool.post(raw, (error, up) => passOn(res, started, error, up));
+    }
+    const s = screen(body);
+    if ('error' in s) return replyJson(res, started, 400, s.error);
+    const forward = s.calls.filter((_, i) => !s.answers[i]);
+    if (forward.length === s.calls.length) {
+      // Everything allowed: forward the original bytes.
+      return pool.post(raw, (error, up) => passOn(res, started, error, up));
+    }
+    const merge = (upstreamAnswers: unknown[]) => {
+      // Put the client's answers back in request order.
+      let u = 0;
+      replyJson(res, started, 200, s.answers.map((a) => a ?? upstreamAnswers[u++]));
+    };
+    if (!forward.length) return merge([]);
+    pool.post(Buffer.from(JSON.stringify(forward)), (error: UpstreamError | undefined, up?: UpstreamResponse) => {
+      if (error) return failed(res, started, error.status);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(up!.body.toString('utf8'));
+      } catch {
+        return failed(res, started);
+      }
+      merge(Array.isArray(parsed) ? parsed : [parsed]);
+    });
   }
 
   // --- WebSocket ------------------------------------------------------------------------------
@@ -234,10 +264,11 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
     server,
     cache,
     metrics,
+    upstream: pool,
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(timer);
-        agent.destroy();
+        pool.close();
         for (const set of sockets.values()) for (const s of set) s.client.terminate();
         wss.close();
         server.close(() => resolve());
@@ -252,27 +283,36 @@ function reject(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > max) {
-      req.resume();
-      return resolve(undefined);
+/**
+ * Reads a request body up to `max` bytes; `done(undefined)` when it is (or is declared) larger.
+ * Node's parser never delivers more than a declared Content-Length, so only chunked bodies can
+ * grow past a declared size.
+ */
+function readBody(req: IncomingMessage, max: number, done: (body: Buffer | undefined) => void): void {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) return done(undefined);
+  let first: Buffer | undefined;
+  let chunks: Buffer[] | undefined;
+  let size = 0;
+  let over = false;
+  req.on('data', (c: Buffer) => {
+    if (over) return;
+    size += c.length;
+    if (size > max) {
+      over = true;
+      first = undefined;
+      chunks = undefined;
+      done(undefined);
+    } else if (first === undefined) first = c;
+    else (chunks ??= [first]).push(c);
+  });
+  req.on('end', () => {
+    if (!over) done(chunks ? Buffer.concat(chunks) : (first ?? Buffer.alloc(0)));
+  });
+  req.on('error', () => {
+    if (!over) {
+      over = true;
+      req.socket.destroy();
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > max) {
-        req.destroy();
-        resolve(undefined);
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
   });
 }
