@@ -1,16 +1,21 @@
 /**
- * Gate overhead and authorizer latency (issue: application layer).
+ * Gate overhead and authorizer latency (issue #7: application layer).
  *
- * 1. eth_blockNumber against ganache directly and through the real gate (warm decision cache),
- *    each in its own process, side by side in one run, same client (keep-alive HTTP, fixed concurrency, fixed duration):
- *    requests/s and p50 / p99 latency.
- * 2. The authorizer handler with real argon2id (Secrets Manager on moto): verification latency
- *    on cache misses, and cache-hit latency.
+ * 1. eth_blockNumber against two nodes, ganache 7 and geth 1.13.15 (one-signer Clique, sealing a
+ *    block a second), each directly and through the real gate (warm decision cache), side by side
+ *    in one run. Every process is separate, as in production: the node, the gate (one per node),
+ *    and the load client (this process). The load client is bench/support/raw-load.ts: persistent
+ *    raw HTTP/1.1 connections, one request in flight each, identical for every path. Direct and
+ *    gate rounds alternate. Reported per path: requests/s, p50 / p99 latency, and the CPU time per
+ *    request of every process (utime + stime from /proc/<pid>/stat over the round, divided by the
+ *    requests completed), which other jobs on the machine disturb far less than requests/s.
+ * 2. The same with one request at a time (latency without queueing), and a small concurrency sweep.
+ * 3. The authorizer handler with real argon2id (Secrets Manager on moto): verification latency on
+ *    cache misses, and cache-hit latency.
  * Writes bench/results/gate.json.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAuthorizer } from '../lambda/authorizer/handler';
@@ -18,89 +23,182 @@ import { authorizerEvent } from '../lambda/node-gate/lambda-authorizer';
 import { basicAuthorization } from '../lib/credentials/credential-format';
 import { CredentialService } from '../lib/credentials/credential-service';
 import { envFor, freePort, startMoto } from '../test/support/moto';
+import { startGethNode } from './support/geth-node';
+import { clockTicks, cpuMicros } from './support/proc-cpu';
+import { rawLoad } from './support/raw-load';
 import { machine, summarize } from './stats';
 
 const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
+const CONCURRENCY = Number(process.env.GATE_BENCH_CONCURRENCY ?? 16);
+const ROUNDS = Number(process.env.GATE_BENCH_ROUNDS ?? 3);
+const ROUND_MS = Number(process.env.GATE_BENCH_ROUND_MS ?? 3000);
+const SWEEP = (process.env.GATE_BENCH_SWEEP ?? '4,64').split(',').filter(Boolean).map(Number);
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
-async function load(url: URL, headers: Record<string, string>, concurrency: number, durationMs: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = Date.now() + durationMs;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const t = process.hrtime.bigint();
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY), ...headers } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-          else errors++;
-          resolve();
-        });
-      });
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(BODY);
-    });
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) await one();
-    }),
-  );
-  agent.destroy();
-  const seconds = (Date.now() - started) / 1000;
-  return { requestsPerSecond: Math.round(latencies.length / seconds), errors, ...summarize(latencies) };
+/** Busy and steal time of the whole machine (all CPUs), µs, from /proc/stat. */
+function machineCpu(): { busy: number; steal: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  const tick = 1e6 / clockTicks();
+  return { busy: (user + nice + system + irq + softirq) * tick, steal: (steal ?? 0) * tick };
 }
 
 /** Starts a bench/support/*-process.ts child and waits for its "ready" line. */
 function child(script: string, env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support', script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'support', script)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
     p.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(p));
     p.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
 }
 
+type GateCounters = { hits: number; misses: number; authorizerCalls: number; upstreamConnectionsOpened: number };
+function gateStats(p: ChildProcess): Promise<GateCounters> {
+  return new Promise((resolve) => {
+    p.once('message', (m) => {
+      const { hits, misses, authorizerCalls, upstreamConnectionsOpened } = m as GateCounters;
+      resolve({ hits, misses, authorizerCalls, upstreamConnectionsOpened });
+    });
+    p.send({ type: 'stats' });
+  });
+}
+
+interface Target {
+  readonly node: string;
+  readonly path: 'direct' | 'gate';
+  readonly port: number;
+  readonly headers: Record<string, string>;
+  /** The processes on this path (the client is this process). */
+  readonly pids: Record<string, number>;
+}
+
+interface Sample {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latencies: number[];
+  cpuMicros: Record<string, number>;
+  otherCores: number;
+  stealCores: number;
+}
+
+async function measure(t: Target, concurrency: number, durationMs: number): Promise<Sample> {
+  const pids = { client: process.pid, ...t.pids };
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid)]));
+  const m0 = machineCpu();
+  const r = await rawLoad({ port: t.port, headers: t.headers, body: BODY, concurrency, durationMs });
+  const m1 = machineCpu();
+  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid) - cpu0[k]]));
+  const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
+  const windowUs = r.seconds * 1e6;
+  return {
+    requests: r.requests,
+    errors: r.errors,
+    seconds: r.seconds,
+    latencies: Array.from(r.latenciesMs),
+    cpuMicros: cpu,
+    otherCores: round1(Math.max(0, (m1.busy - m0.busy - ours) / windowUs)),
+    stealCores: round1((m1.steal - m0.steal) / windowUs),
+  };
+}
+
+/** Aggregates the rounds of one path. */
+function aggregate(samples: Sample[]) {
+  const requests = samples.reduce((a, s) => a + s.requests, 0);
+  const perRound = samples.map((s) => Math.round(s.requests / s.seconds));
+  const sorted = [...perRound].sort((a, b) => a - b);
+  const lat = summarize(samples.flatMap((s) => s.latencies));
+  const keys = Object.keys(samples[0].cpuMicros);
+  const cpuUsPerRequest: Record<string, number> = Object.fromEntries(keys.map((k) => [k, round1(samples.reduce((a, s) => a + s.cpuMicros[k], 0) / requests)]));
+  cpuUsPerRequest.total = round1(keys.reduce((a, k) => a + samples.reduce((b, s) => b + s.cpuMicros[k], 0), 0) / requests);
+  return {
+    requestsPerSecond: sorted[Math.floor(sorted.length / 2)],
+    requestsPerSecondRounds: perRound,
+    p50: lat.p50,
+    p99: lat.p99,
+    mean: lat.mean,
+    requests,
+    errors: samples.reduce((a, s) => a + s.errors, 0),
+    cpuUsPerRequest,
+    otherLoadCores: samples.map((s) => s.otherCores),
+    stealCores: samples.map((s) => s.stealCores),
+  };
+}
+
+/** Alternating rounds of direct and gate for every node at one concurrency. */
+async function compare(targets: Target[], concurrency: number, rounds: number, roundMs: number) {
+  const samples = new Map<Target, Sample[]>(targets.map((t) => [t, []]));
+  for (const t of targets) await rawLoad({ port: t.port, headers: t.headers, body: BODY, concurrency, durationMs: 1000 }); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const t of r % 2 === 0 ? targets : [...targets].reverse()) samples.get(t)!.push(await measure(t, concurrency, roundMs));
+  }
+  const nodes = [...new Set(targets.map((t) => t.node))];
+  return Object.fromEntries(
+    nodes.map((node) => {
+      const direct = aggregate(samples.get(targets.find((t) => t.node === node && t.path === 'direct')!)!);
+      const gate = aggregate(samples.get(targets.find((t) => t.node === node && t.path === 'gate')!)!);
+      const throughputRatio = round3(gate.requestsPerSecond / direct.requestsPerSecond);
+      const addedP99Ms = round3(gate.p99 - direct.p99);
+      return [
+        node,
+        {
+          direct,
+          gate,
+          throughputRatio,
+          addedP50Ms: round3(gate.p50 - direct.p50),
+          addedP99Ms,
+          // If CPU were the only limit: the ratio of total CPU per request, direct / through the gate.
+          cpuBoundThroughputRatio: round3(direct.cpuUsPerRequest.total / gate.cpuUsPerRequest.total),
+          meetsThroughputTarget: throughputRatio >= 0.85,
+          meetsP99Target: addedP99Ms < 1,
+        },
+      ];
+    }),
+  );
+}
+
 async function main(): Promise<void> {
-  // Three processes, as in production: the node (ganache), the gate, and the clients (this one).
+  const loadavgStart = readFileSync('/proc/loadavg', 'utf8').trim();
   const moto = await startMoto();
   const service = new CredentialService({ secretsManager: new SecretsManagerClient(moto.clientConfig), tenantId: 'acme', environmentId: 'dev' });
   const authorizer = createAuthorizer(service, { nodeMembers: { 'validator-1': 'acme' }, log: () => undefined });
-  const nodePort = await freePort();
-  const ganache = await child('ganache-process.ts', { PORT: String(nodePort) });
-  const node = { rpcUrl: `http://127.0.0.1:${nodePort}`, wsUrl: `ws://127.0.0.1:${nodePort}` };
-  const port = await freePort();
-  const gateProcess = await child('gate-process.ts', { PORT: String(port), UPSTREAM_HTTP: node.rpcUrl, UPSTREAM_WS: node.wsUrl, ...envFor(moto.endpoint) });
   const cred = await service.create({ memberId: 'acme' });
   const auth = { authorization: basicAuthorization(cred.credential.id, cred.secret) };
 
-  const concurrency = 16;
-  const durationMs = 8000;
-  await load(new URL(node.rpcUrl), {}, concurrency, 1000); // warm-up both paths
-  await load(new URL(`http://127.0.0.1:${port}/`), auth, concurrency, 1000);
-  const rounds: { direct: Awaited<ReturnType<typeof load>>; gate: Awaited<ReturnType<typeof load>> }[] = [];
-  for (let i = 0; i < 2; i++) {
-    rounds.push({
-      direct: await load(new URL(node.rpcUrl), {}, concurrency, durationMs / 2),
-      gate: await load(new URL(`http://127.0.0.1:${port}/`), auth, concurrency, durationMs / 2),
-    });
+  // The nodes.
+  const ganachePort = await freePort();
+  const ganache = await child('ganache-process.ts', { PORT: String(ganachePort) });
+  const geth = await startGethNode();
+  const gethPort = Number(new URL(geth.rpcUrl).port);
+  // One gate per node (a gate fronts exactly one node in production).
+  const gates: Record<string, { port: number; proc: ChildProcess }> = {};
+  for (const [name, http, ws] of [
+    ['ganache', `http://127.0.0.1:${ganachePort}`, `ws://127.0.0.1:${ganachePort}`],
+    ['geth', geth.rpcUrl, geth.wsUrl],
+  ] as const) {
+    const port = await freePort();
+    gates[name] = { port, proc: await child('gate-process.ts', { PORT: String(port), UPSTREAM_HTTP: http, UPSTREAM_WS: ws, ...envFor(moto.endpoint) }) };
   }
-  const pick = (k: 'direct' | 'gate') => ({
-    requestsPerSecond: Math.round(rounds.reduce((a, r) => a + r[k].requestsPerSecond, 0) / rounds.length),
-    p50: Math.max(...rounds.map((r) => r[k].p50)),
-    p99: Math.max(...rounds.map((r) => r[k].p99)),
-    errors: rounds.reduce((a, r) => a + r[k].errors, 0),
-  });
-  const direct = pick('direct');
-  const viaGate = pick('gate');
-  // Latency without queueing: one client, one request at a time.
-  const single = {
-    direct: await load(new URL(node.rpcUrl), {}, 1, 3000),
-    gate: await load(new URL(`http://127.0.0.1:${port}/`), auth, 1, 3000),
-  };
+  const targets: Target[] = [
+    { node: 'ganache', path: 'direct', port: ganachePort, headers: {}, pids: { node: ganache.pid! } },
+    { node: 'ganache', path: 'gate', port: gates.ganache.port, headers: auth, pids: { gate: gates.ganache.proc.pid!, node: ganache.pid! } },
+    { node: 'geth', path: 'direct', port: gethPort, headers: {}, pids: { node: geth.pid } },
+    { node: 'geth', path: 'gate', port: gates.geth.port, headers: auth, pids: { gate: gates.geth.proc.pid!, node: geth.pid } },
+  ];
+  // Sanity: the gate refuses a request without a credential (it is not an open proxy).
+  const refused = await rawLoad({ port: gates.geth.port, body: BODY, concurrency: 1, durationMs: 1 });
+  if (refused.requests !== 0 || refused.errors === 0) throw new Error('the gate answered a request without a credential');
+
+  const saturated = await compare(targets, CONCURRENCY, ROUNDS, ROUND_MS);
+  const sequential = await compare(targets, 1, 2, 2000);
+  const sweep: Record<string, unknown> = {};
+  for (const c of SWEEP) sweep[c] = await compare(targets, c, 1, 2000);
+  const stats = { ganache: await gateStats(gates.ganache.proc), geth: await gateStats(gates.geth.proc) };
+  const loadavgEnd = readFileSync('/proc/loadavg', 'utf8').trim();
 
   // Authorizer: misses (fresh authorizer each time so nothing is cached) and hits.
   const misses: number[] = [];
@@ -123,24 +221,28 @@ async function main(): Promise<void> {
     await authorizer.handle(authorizerEvent(auth.authorization, 'validator-1'));
     hits.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  gateProcess.kill();
+  for (const g of Object.values(gates)) g.proc.kill();
   ganache.kill();
+  await geth.stop();
   await moto.stop();
 
   const result = {
     machine: machine(),
-    method: `eth_blockNumber, ${concurrency} concurrent keep-alive clients, 2 alternating rounds of ${durationMs / 2000} s per path, after a 1 s warm-up each`,
-    direct,
-    gate: viaGate,
-    throughputRatio: Math.round((viaGate.requestsPerSecond / direct.requestsPerSecond) * 1000) / 1000,
-    addedP99Ms: Math.round((viaGate.p99 - direct.p99) * 1000) / 1000,
-    addedP50Ms: Math.round((viaGate.p50 - direct.p50) * 1000) / 1000,
-    sequential: {
-      method: 'one client, one request at a time, 3 s per path',
-      direct: { p50: single.direct.p50, p99: single.direct.p99, requestsPerSecond: single.direct.requestsPerSecond },
-      gate: { p50: single.gate.p50, p99: single.gate.p99, requestsPerSecond: single.gate.requestsPerSecond },
-      addedP99Ms: Math.round((single.gate.p99 - single.direct.p99) * 1000) / 1000,
-    },
+    loadavg: { start: loadavgStart, end: loadavgEnd },
+    method:
+      `eth_blockNumber, ${CONCURRENCY} concurrent keep-alive connections (one request in flight each, raw HTTP/1.1 client, same for every path), ` +
+      `${ROUNDS} alternating rounds of ${ROUND_MS / 1000} s per path after a 1 s warm-up; requests/s is the median round, p50/p99 over all rounds' requests; ` +
+      'CPU µs/request = utime+stime of each process over the rounds / requests completed',
+    nodes: { ganache: 'ganache 7.9.2 (uWebSockets HTTP in C++, JSON-RPC in JavaScript)', geth: `geth ${geth.version} (Go net/http), one-signer Clique, 1 s blocks` },
+    saturated,
+    sequential: { method: 'one connection, one request at a time, 2 alternating rounds of 2 s per path', ...sequential },
+    sweep: { method: 'one round of 2 s per path at each concurrency (single rounds: noisier than the table above)', ...sweep },
+    gateCounters: stats,
+    notes: [
+      'otherLoadCores: busy time of the whole machine minus the measured processes, in cores, per round (other jobs on this shared machine)',
+      'cpuBoundThroughputRatio: total CPU per request direct / through the gate, the throughput ratio if the cores were the only limit',
+      'gateCounters: cache hits and misses over the whole run; authorizerCalls < misses because concurrent misses share one call',
+    ],
     targets: { throughputRatio: '>= 0.85', addedP99Ms: '< 1' },
     authorizer: {
       argon2id: 'm=19456 KiB, t=2, p=1',
@@ -150,7 +252,7 @@ async function main(): Promise<void> {
     },
   };
   writeFileSync(join(__dirname, 'results', 'gate.json'), JSON.stringify(result, null, 2) + '\n');
-  console.log(JSON.stringify(result, null, 2));
+  console.log(JSON.stringify({ ...result, authorizer: undefined }, null, 2));
 }
 
 void main();
