@@ -21,6 +21,13 @@ export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
   readonly revalidateMs?: number;
   /** Connections to the client's HTTP JSON-RPC (see UpstreamPoolOptions). */
   readonly upstream?: UpstreamPoolOptions;
+  /**
+   * How long an idle client connection (the load balancer's) is kept open. It must outlast the
+   * load balancer's idle timeout, or the load balancer may send a request on a connection the
+   * gate is closing and answer 502 (AWS: "HTTP 502: target closed the connection").
+   * @default GATE_KEEP_ALIVE_MS (4050 s: longer than the longest ALB idle timeout, 4000 s)
+   */
+  readonly keepAliveTimeoutMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -30,6 +37,9 @@ interface RpcCall {
   method?: unknown;
   params?: unknown;
 }
+
+/** Longer than an Application Load Balancer's longest idle timeout (4000 s). */
+export const GATE_KEEP_ALIVE_MS = 4_050_000;
 
 /**
  * The members a JSON-RPC 2.0 request may have. Anything else refuses the call: geth and GoQuorum
@@ -183,6 +193,11 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
       merge(Array.isArray(parsed) ? parsed : [parsed]);
     });
   }
+
+  // The load balancer keeps idle connections up to its idle timeout (60 min by default here):
+  // the gate must not close them first. Headers must still arrive promptly once a request starts.
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? GATE_KEEP_ALIVE_MS;
+  server.headersTimeout = 60_000;
 
   // --- WebSocket ------------------------------------------------------------------------------
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBody });

@@ -117,6 +117,10 @@ export class EnvironmentIngress extends Construct {
         throw new Error(`EnvironmentIngress: ${prop} is ${v}; WAF rate limits are whole numbers from 10 to 2,000,000,000 requests per 5 minutes`);
       }
     }
+    const idle = (props.idleTimeout ?? Duration.minutes(60)).toSeconds();
+    if (idle < 1 || idle > 4000) {
+      throw new Error(`EnvironmentIngress: idleTimeout is ${idle} s; an Application Load Balancer takes 1 to 4000 s (the node gate keeps connections open 4050 s, longer than any of them)`);
+    }
     if (Token.isUnresolved(Stack.of(this).region)) {
       throw new Error(
         'EnvironmentIngress: the stack has no explicit region; load balancer access logs are delivered by a region-specific principal, so set env.region on the stack (config: environments[].region)',

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { AddressInfo, Socket, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Decision } from '../../lambda/node-gate/decision-cache';
-import { createGate } from '../../lambda/node-gate/gate';
+import { GATE_KEEP_ALIVE_MS, createGate } from '../../lambda/node-gate/gate';
 
 // The gate's HTTP path against a scripted upstream and a stub authorizer: every status it can
 // answer, the method screen, the caps, and what it does when the upstream misbehaves.
@@ -77,6 +77,24 @@ describe('node gate over HTTP (scripted upstream, stub authorizer)', () => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
     return { status: res.status, headers: res.headers, text: await res.text() };
   };
+
+  it('keeps an idle load-balancer connection open past Node\'s 5 s default (ALB idle timeout is 60 min)', async () => {
+    expect(gate.server.keepAliveTimeout).toBe(GATE_KEEP_ALIVE_MS);
+    expect(GATE_KEEP_ALIVE_MS).toBeGreaterThan(4_000_000); // the longest idle timeout an ALB takes
+    const socket = connect(port, '127.0.0.1');
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
+    const ask = () =>
+      new Promise<string>((resolve, reject) => {
+        socket.once('data', (d: Buffer) => resolve(d.toString('latin1')));
+        socket.once('error', reject);
+        socket.write(`POST / HTTP/1.1\r\nHost: gate\r\nAuthorization: ${GOOD}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      });
+    expect(await ask()).toMatch(/^HTTP\/1\.1 200/);
+    await new Promise((r) => setTimeout(r, 5_500));
+    expect(socket.destroyed).toBe(false);
+    expect(await ask()).toMatch(/^HTTP\/1\.1 200/);
+    socket.destroy();
+  });
 
   it('answers /health without a credential, a bare 404 elsewhere, 405 for other methods', async () => {
     const health = await fetch(`http://127.0.0.1:${port}/health?x=1`);
