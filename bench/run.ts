@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SynthComparison, SynthRow } from './support/synth-compare';
 
 const dir = __dirname;
 const only = process.argv.slice(2);
@@ -86,14 +87,8 @@ const scalePath = join(dir, 'results', 'scale.json');
 if (existsSync(scalePath)) {
   const s = JSON.parse(readFileSync(scalePath, 'utf8'));
   lines.push(
-    '## Synth (default environment: 4 Besu validators, no ingress; bundling skipped, nag off)',
-    '',
-    '| environments | wall ms | peak RSS MiB | resources |',
-    '|---|---|---|---|',
-    ...s.synth.map((r: { envs: number; ms: number; maxRssMiB: number; resources: number }) => `| ${r.envs} | ${r.ms} | ${r.maxRssMiB} | ${r.resources} |`),
-    '',
-    `Marginal cost: ${s.marginalMsPerEnvironment} ms per environment (target < 150 ms). No hand-written baseline yet.`,
-    '',
+    ...synthSection(s.synth, 'with aws-cdk-lib\'s built-in CloudFormation validation (its default)'),
+    ...synthSection(s.synthWithoutCfnValidation, 'without the built-in CloudFormation validation (CDK_VALIDATION=false)'),
     '## Template size as nodes grow (with ingress)',
     '',
     '| nodes | resources | template bytes |',
@@ -113,3 +108,32 @@ if (existsSync(scalePath)) {
 writeFileSync(join(dir, 'results', 'summary.md'), lines.join('\n'));
 console.log(lines.join('\n'));
 process.exit(failed ? 1 : 0);
+
+/** One synth comparison (library vs. hand-written baseline) as a markdown section. */
+function synthSection(c: SynthComparison | undefined, what: string): string[] {
+  if (!c) return [];
+  const m = c.marginalMsPerEnvironment;
+  const cpu = c.marginalCpuMsPerEnvironment;
+  return [
+    `## Synth: library vs. hand-written aws-cdk-lib baseline, ${what}`,
+    '',
+    'Default environment (4 Besu QBFT validators, no ingress); N environments in one app, one stack each; bundling skipped, nag off. ' +
+      `Fresh process per measurement, library and baseline (bench/baseline) interleaved; medians of ${c.repeats} run(s). ` +
+      'Wall and CPU ms from `new App()` to the end of `app.synth()`.',
+    '',
+    '| environments | resources | library wall ms | baseline wall ms | ratio (target <= 1.2) | library CPU ms | baseline CPU ms | CPU ratio | library peak RSS MiB | baseline peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...c.rows.map(
+      (r: SynthRow) =>
+        `| ${r.envs} | ${r.library.resources} | ${r.library.ms} | ${r.baseline.ms} | ${r.ratio} | ${r.library.cpuMs} | ${r.baseline.cpuMs} | ${r.cpuRatio} | ${r.library.maxRssMiB} | ${r.baseline.maxRssMiB} |`,
+    ),
+    '',
+    ...(m && cpu
+      ? [
+          `Marginal cost per environment (${c.rows[0].envs} to ${c.rows[c.rows.length - 1].envs} environments): library ${m.library} ms wall / ${cpu.library} ms CPU, ` +
+            `baseline ${m.baseline} ms wall / ${cpu.baseline} ms CPU (target < 150 ms).`,
+          '',
+        ]
+      : []),
+  ];
+}

@@ -1,7 +1,11 @@
 /**
  * Scale (issue: scale and speed): synth time and peak memory for N default environments in one
- * app, template size as nodes grow, and the bundled size and cold init time of every Lambda.
- * Writes bench/results/scale.json. The hand-written plain aws-cdk-lib baseline is not built yet.
+ * app, next to a hand-written plain aws-cdk-lib baseline of the same environments (bench/baseline;
+ * see bench/support/synth-compare.ts), template size as nodes grow, and the bundled size and cold
+ * init time of every Lambda. Writes bench/results/scale.json.
+ * BENCH_ENVS (default 1,10,100,300) and BENCH_SYNTH_REPEATS (default 1) set the synth runs;
+ * BENCH_SYNTH_VALIDATION=on|off|both (default both): with aws-cdk-lib's built-in CloudFormation
+ * validation (its default, what `cdk synth` does), without it (CDK_VALIDATION=false), or both.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -12,18 +16,11 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { buildSync } from 'esbuild';
 import { BlockchainEnvironment, NodeRole } from '../lib';
 import { machine } from './stats';
+import { compareSynth } from './support/synth-compare';
 
-const sizes = (process.env.BENCH_ENVS ?? '1,10,50').split(',').map(Number);
-
-function synth(envs: number) {
-  const out = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'support', 'synth-child.ts')], {
-    env: { ...process.env, ENVS: String(envs), OUTDIR: mkdtempSync(join(tmpdir(), 'bt-bench-')) },
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
-  if (out.status !== 0) throw new Error(out.stderr);
-  return JSON.parse(out.stdout.trim().split('\n').pop()!) as { envs: number; ms: number; maxRssMiB: number; resources: number };
-}
+const sizes = (process.env.BENCH_ENVS ?? '1,10,100,300').split(',').map(Number);
+const synthRepeats = Number(process.env.BENCH_SYNTH_REPEATS ?? 1);
+const synthValidation = process.env.BENCH_SYNTH_VALIDATION ?? 'both';
 
 function templateSize(nodes: number, ingress: boolean): { nodes: number; ingress: boolean; resources?: number; bytes?: number; refused?: string } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -58,12 +55,11 @@ function lambdas() {
   });
 }
 
-const synthResults = sizes.map(synth);
-const [a, b] = [synthResults[0], synthResults[synthResults.length - 1]];
+const log = (line: string) => console.error(line);
 const result = {
   machine: machine(),
-  synth: synthResults,
-  marginalMsPerEnvironment: b.envs > a.envs ? Math.round((b.ms - a.ms) / (b.envs - a.envs)) : undefined,
+  synth: synthValidation === 'off' ? undefined : compareSynth(sizes, synthRepeats, log),
+  synthWithoutCfnValidation: synthValidation === 'on' ? undefined : compareSynth(sizes, synthRepeats, log, false),
   templateSize: [
     ...[4, 8, 16].map((n) => templateSize(n, true)),
     templateSize(21, true),
@@ -71,7 +67,7 @@ const result = {
     templateSize(24, false),
   ],
   lambdas: lambdas(),
-  notes: ['No hand-written baseline yet: the library overhead ratio is not measured.', 'Synth runs with asset bundling skipped and without nag packs (the same settings as the template tests).'],
+  notes: ['Synth runs with asset bundling skipped and without nag packs (the same settings as the template tests), for the library and the baseline alike.'],
 };
 writeFileSync(join(__dirname, 'results', 'scale.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));

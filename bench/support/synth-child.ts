@@ -1,19 +1,25 @@
-// Child process: synthesizes N default environments (bundling skipped, nag packs off) and prints
-// {envs, ms, maxRssMiB, resources} as JSON. One process per measurement: peak memory is its own.
+// Child process: synthesizes N default environments with the library (bundling skipped, nag packs
+// off) and prints a SynthMeasurement as JSON. One process per measurement: peak memory is its own.
 import { App } from 'aws-cdk-lib';
 import { addTenantEnvironments, parseTenantsConfig } from '../../lib';
+import { SynthMeasurement, benchEnvironments } from './environments';
 
 const n = Number(process.env.ENVS ?? 1);
+const environments = benchEnvironments(n);
 const started = process.hrtime.bigint();
+const cpuStarted = process.cpuUsage();
 const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, outdir: process.env.OUTDIR });
+const tenants = [...new Set(environments.map((e) => e.tenantId))];
 const config = parseTenantsConfig({
-  tenants: Array.from({ length: Math.ceil(n / 50) }, (_, t) => ({
-    id: `tenant-${t}`,
-    environments: Array.from({ length: Math.min(50, n - t * 50) }, (_, e) => ({ id: `env-${e}`, cidr: `10.${(t * 50 + e) % 256}.0.0/16`.replace(/^10\.(\d+)/, (_m, x) => `${10 + Math.floor((t * 50 + e) / 256)}.${x}`) })),
+  tenants: tenants.map((id) => ({
+    id,
+    environments: environments.filter((e) => e.tenantId === id).map((e) => ({ id: e.environmentId, cidr: e.cidr })),
   })),
 });
 addTenantEnvironments(app, config);
 const assembly = app.synth();
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
+const cpu = process.cpuUsage(cpuStarted);
 const resources = assembly.stacks.reduce((a, s) => a + Object.keys(s.template.Resources ?? {}).length, 0);
-console.log(JSON.stringify({ envs: n, ms: Math.round(ms), maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), resources }));
+const result: SynthMeasurement = { envs: n, ms: Math.round(ms), cpuMs: Math.round((cpu.user + cpu.system) / 1000), processMs: Math.round(process.uptime() * 1000), maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), resources };
+console.log(JSON.stringify(result));
