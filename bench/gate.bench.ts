@@ -9,7 +9,8 @@
  *    gate rounds alternate. Reported per path: requests/s, p50 / p99 latency, and the CPU time per
  *    request of every process (utime + stime from /proc/<pid>/stat over the round, divided by the
  *    requests completed), which other jobs on the machine disturb far less than requests/s.
- * 2. The same with one request at a time (latency without queueing), and a small concurrency sweep.
+ * 2. The same with one request at a time (latency without queueing), a small concurrency sweep,
+ *    and paced (open-loop) loads below saturation: the latency the gate adds at a given load.
  * 3. The authorizer handler with real argon2id (Secrets Manager on moto): verification latency on
  *    cache misses, and cache-hit latency.
  * Writes bench/results/gate.json.
@@ -23,7 +24,7 @@ import { authorizerEvent } from '../lambda/node-gate/lambda-authorizer';
 import { basicAuthorization } from '../lib/credentials/credential-format';
 import { CredentialService } from '../lib/credentials/credential-service';
 import { envFor, freePort, startMoto } from '../test/support/moto';
-import { startGethNode } from './support/geth-node';
+import { startGethNode } from '../test/support/geth-node';
 import { clockTicks, cpuMicros } from './support/proc-cpu';
 import { rawLoad } from './support/raw-load';
 import { machine, summarize } from './stats';
@@ -33,6 +34,8 @@ const CONCURRENCY = Number(process.env.GATE_BENCH_CONCURRENCY ?? 16);
 const ROUNDS = Number(process.env.GATE_BENCH_ROUNDS ?? 3);
 const ROUND_MS = Number(process.env.GATE_BENCH_ROUND_MS ?? 3000);
 const SWEEP = (process.env.GATE_BENCH_SWEEP ?? '4,64').split(',').filter(Boolean).map(Number);
+/** Offered loads (requests/s over 16 connections) below saturation: latency added at a given load. */
+const PACED = (process.env.GATE_BENCH_PACED ?? '1000,5000').split(',').filter(Boolean).map(Number);
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
@@ -86,11 +89,11 @@ interface Sample {
   stealCores: number;
 }
 
-async function measure(t: Target, concurrency: number, durationMs: number): Promise<Sample> {
+async function measure(t: Target, concurrency: number, durationMs: number, rate?: number): Promise<Sample> {
   const pids = { client: process.pid, ...t.pids };
   const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid)]));
   const m0 = machineCpu();
-  const r = await rawLoad({ port: t.port, headers: t.headers, body: BODY, concurrency, durationMs });
+  const r = await rawLoad({ port: t.port, headers: t.headers, body: BODY, concurrency, durationMs, ...(rate ? { rate } : {}) });
   const m1 = machineCpu();
   const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid) - cpu0[k]]));
   const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
@@ -130,11 +133,11 @@ function aggregate(samples: Sample[]) {
 }
 
 /** Alternating rounds of direct and gate for every node at one concurrency. */
-async function compare(targets: Target[], concurrency: number, rounds: number, roundMs: number) {
+async function compare(targets: Target[], concurrency: number, rounds: number, roundMs: number, rate?: number) {
   const samples = new Map<Target, Sample[]>(targets.map((t) => [t, []]));
   for (const t of targets) await rawLoad({ port: t.port, headers: t.headers, body: BODY, concurrency, durationMs: 1000 }); // warm-up
   for (let r = 0; r < rounds; r++) {
-    for (const t of r % 2 === 0 ? targets : [...targets].reverse()) samples.get(t)!.push(await measure(t, concurrency, roundMs));
+    for (const t of r % 2 === 0 ? targets : [...targets].reverse()) samples.get(t)!.push(await measure(t, concurrency, roundMs, rate));
   }
   const nodes = [...new Set(targets.map((t) => t.node))];
   return Object.fromEntries(
@@ -197,6 +200,8 @@ async function main(): Promise<void> {
   const sequential = await compare(targets, 1, 2, 2000);
   const sweep: Record<string, unknown> = {};
   for (const c of SWEEP) sweep[c] = await compare(targets, c, 1, 2000);
+  const paced: Record<string, unknown> = {};
+  for (const rate of PACED) paced[rate] = await compare(targets, CONCURRENCY, 2, 3000, rate);
   const stats = { ganache: await gateStats(gates.ganache.proc), geth: await gateStats(gates.geth.proc) };
   const loadavgEnd = readFileSync('/proc/loadavg', 'utf8').trim();
 
@@ -237,6 +242,10 @@ async function main(): Promise<void> {
     saturated,
     sequential: { method: 'one connection, one request at a time, 2 alternating rounds of 2 s per path', ...sequential },
     sweep: { method: 'one round of 2 s per path at each concurrency (single rounds: noisier than the table above)', ...sweep },
+    paced: {
+      method: `open loop: the offered requests/s spread over ${CONCURRENCY} connections (each paced, one request in flight), 2 alternating rounds of 3 s per path; requests/s achieved and latency at that load`,
+      ...paced,
+    },
     gateCounters: stats,
     notes: [
       'otherLoadCores: busy time of the whole machine minus the measured processes, in cores, per round (other jobs on this shared machine)',

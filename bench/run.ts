@@ -74,6 +74,23 @@ if (existsSync(gatePath)) {
             '',
           ]
         : []),
+      ...(Object.keys(g.paced ?? {}).some((k) => k !== 'method')
+        ? [
+            `Below saturation (${g.paced.method}):`,
+            '',
+            '| offered requests/s | node | direct achieved / p50 / p99 ms | gate achieved / p50 / p99 ms | added p99 ms | added p99 < 1 ms |',
+            '|---|---|---|---|---|---|',
+            ...Object.keys(g.paced)
+              .filter((k) => k !== 'method')
+              .flatMap((rate) =>
+                nodes.map((n) => {
+                  const x: Cmp = g.paced[rate][n];
+                  return `| ${rate} | ${n} | ${x.direct.requestsPerSecond} / ${x.direct.p50} / ${x.direct.p99} | ${x.gate.requestsPerSecond} / ${x.gate.p50} / ${x.gate.p99} | ${x.addedP99Ms} | ${yes(x.meetsP99Target)} |`;
+                }),
+              ),
+            '',
+          ]
+        : []),
     );
   lines.push(
     '## Authorizer',

@@ -19,7 +19,7 @@ import { basicAuthorization } from '../../lib/credentials/credential-format';
 import { CredentialService } from '../../lib/credentials/credential-service';
 import { envFor, freePort, startMoto } from '../../test/support/moto';
 import { summarize } from '../stats';
-import { startGethNode } from './geth-node';
+import { startGethNode } from '../../test/support/geth-node';
 import { cpuMicros } from './proc-cpu';
 import { rawLoad } from './raw-load';
 

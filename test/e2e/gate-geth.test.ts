@@ -1,7 +1,7 @@
 import { AddressInfo } from 'node:net';
 import { JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GethNode, startGethNode } from '../../bench/support/geth-node';
+import { GethNode, startGethNode } from '../support/geth-node';
 import { createGate } from '../../lambda/node-gate/gate';
 
 // The gate in front of a real client, geth 1.13.15 (Go net/http; one-signer Clique with the

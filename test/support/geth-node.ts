@@ -9,8 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
-import { gethBinary, rpc, startGeth } from '../../test/support/geth';
-import { freePort } from '../../test/support/moto';
+import { gethBinary, rpc, startGeth } from './geth';
+import { freePort } from './moto';
 
 export interface GethNode {
   readonly rpcUrl: string;
