@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, encodeNodeMembers, environmentBytes } from './node-members';
 import { argon2LayerCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
-import { acknowledgeRule } from '../security/acknowledge';
+import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { MetricDimensions, NodeMetrics } from '../operations/metric-names';
 import { credentialSecretPrefix } from './credential-format';
@@ -92,15 +92,15 @@ export class CredentialStore extends Construct {
           new iam.PolicyStatement({ sid: 'DecryptOwnEnvironmentVariables', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: { StringEquals: { 'kms:EncryptionContext:aws:lambda:FunctionArn': stack.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } } }),
           new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] })],
       });
-      Validations.of(identity.role).acknowledge({
+      acknowledgeFinding(identity.role, {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
         reason: 'A function in the VPC needs to manage its network interfaces; AWS maintains this minimal policy.',
       });
-      Validations.of(identity.policy).acknowledge({
+      acknowledgeFinding(identity.policy, {
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', `secret:${this.secretPrefix}*`)}]`,
         reason: "One secret per credential with a random ARN suffix, created at run time: the wildcard is this environment's credential prefix only.",
       });
-      Validations.of(identity.policy).acknowledge({
+      acknowledgeFinding(identity.policy, {
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
         reason: "Log streams of the function's own log group.",
       });
@@ -170,7 +170,7 @@ export class CredentialStore extends Construct {
         MAX_LIFETIME_DAYS: String(props.maxLifetimeDays ?? 365),
       },
     ).fn;
-    Validations.of(this.node.findChild('IssuerIdentity')).acknowledge({
+    acknowledgeFinding(this.node.findChild('IssuerIdentity'), {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'secretsmanager:ListSecrets supports no resource-level permissions; the issuer filters by this environment prefix and can read only that prefix.',
     });

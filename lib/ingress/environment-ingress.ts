@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,7 +9,7 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { acknowledgeRule } from '../security/acknowledge';
+import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { RegionalWebAcl } from '../security/web-acl';
 
 /** A node behind the load balancer. */
@@ -155,7 +155,7 @@ export class EnvironmentIngress extends Construct {
       removalPolicy,
     });
     const selfLogging = 'This bucket receives the load balancer access logs; logging its own access would recurse. CloudTrail data events cover it where required.';
-    Validations.of(this.accessLogBucket).acknowledge({ id: 'AwsSolutions-S1', reason: selfLogging });
+    acknowledgeFinding(this.accessLogBucket, { id: 'AwsSolutions-S1', reason: selfLogging });
     acknowledgeRule(this.accessLogBucket, 'S3BucketLoggingEnabled', selfLogging, ['CKV_AWS_18']);
     acknowledgeRule(this.accessLogBucket, 'S3DefaultEncryptionKMS', 'Elastic Load Balancing writes access logs only to buckets encrypted with SSE-S3 (AWS docs: "enable access logs").', ['CKV_AWS_145']);
     acknowledgeRule(this.accessLogBucket, 'S3BucketReplicationEnabled', 'Access logs are kept one year in the region; cross-region replication is an operator choice, not a default.');

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,7 +12,7 @@ import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { REGISTRATION_PREFIX } from '../environment/registration-format';
 import { EnvironmentTags } from '../environment/tags';
-import { acknowledgeRule } from '../security/acknowledge';
+import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
 import { RegionalWebAcl } from '../security/web-acl';
 import { SinglePolicyRole } from '../security/single-policy-role';
@@ -99,7 +99,7 @@ export class ManagementApi extends Construct {
       [nagArn(stack, 'lambda', 'function:*'), 'Issuer functions are created per environment; invocation is bound by condition to functions tagged with a blockchain-tenancy environment.'],
       [`<${stack.getLogicalId(fnLogs.node.defaultChild as logs.CfnLogGroup)}.Arn>:*`, "Log streams of the function's own log group."],
     ] as const) {
-      Validations.of(identity.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+      acknowledgeFinding(identity.policy, { id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
     }
     const fn = new nodejs.NodejsFunction(this, 'Handler', {
       entry: path.join(__dirname, '..', '..', 'lambda', 'management', 'index.ts'),
@@ -155,7 +155,7 @@ export class ManagementApi extends Construct {
     });
     const cwRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cwRole) {
-      Validations.of(cwRole).acknowledge({
+      acknowledgeFinding(cwRole, {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         reason: 'API Gateway execution logging needs the account-level role with this AWS-maintained policy.',
       });
@@ -163,7 +163,7 @@ export class ManagementApi extends Construct {
     const stage = this.api.deploymentStage;
     acknowledgeRule(stage, 'APIGWSSLEnabled', 'The backend is a Lambda proxy integration, not an HTTP endpoint: there is no backend TLS connection to authenticate with a client certificate.', ['CKV_AWS_120']);
     acknowledgeRule(stage, 'APIGWCacheEnabledAndEncrypted', 'Management responses are per caller and change on every action (and may carry a one-time secret): they must never be cached.', ['CKV_AWS_120']);
-    Validations.of(stage).acknowledge({ id: 'AwsSolutions-APIG3', reason: 'A WAFv2 web ACL is associated with this stage by ARN (CfnWebACLAssociation below).' });
+    acknowledgeFinding(stage, { id: 'AwsSolutions-APIG3', reason: 'A WAFv2 web ACL is associated with this stage by ARN (CfnWebACLAssociation below).' });
 
     const integration = new apigw.LambdaIntegration(fn, { proxy: true });
     const validator = this.api.addRequestValidator('Validator', { validateRequestBody: true, validateRequestParameters: true });
@@ -197,7 +197,7 @@ export class ManagementApi extends Construct {
     cred.addMethod('DELETE', integration, opts());
     cred.addResource('regenerate').addMethod('POST', integration, opts());
     for (const m of this.api.methods) {
-      Validations.of(m).acknowledge({ id: 'AwsSolutions-COG4', reason: 'Every method uses IAM (SigV4) authorization: callers are IAM principals, scoped per environment route (callerStatement).' });
+      acknowledgeFinding(m, { id: 'AwsSolutions-COG4', reason: 'Every method uses IAM (SigV4) authorization: callers are IAM principals, scoped per environment route (callerStatement).' });
     }
 
     this.webAcl = new RegionalWebAcl(this, 'Waf', {

@@ -1,5 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
-import { skipCheckov } from '../security/acknowledge';
+import { acknowledgeFinding, skipCheckov } from '../security/acknowledge';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { Ports } from './ports';
@@ -80,7 +79,7 @@ export class EnvironmentSecurityGroups extends Construct {
         port === Ports.HTTPS
           ? 'The internet-facing load balancer serves dApps on 443 (TLS, WAF, app credentials checked at the node gate).'
           : 'Port 80 on the internet-facing load balancer only answers with a redirect to HTTPS.';
-      Validations.of(rule).acknowledge({ id: 'AwsSolutions-EC23', reason });
+      acknowledgeFinding(rule, { id: 'AwsSolutions-EC23', reason });
       if (port === Ports.HTTP_REDIRECT) skipCheckov(rule, ['CKV_AWS_260'], reason);
     }
     this.ingress.connections.allowTo(this.nodeGate, ec2.Port.tcp(this.gatePort), 'Load balancer to node auth gate');

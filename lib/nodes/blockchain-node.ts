@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -17,6 +17,7 @@ import { nodeMetric } from '../operations/node-metric';
 import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { NODE_DATA_DIR, clientArguments, gethLayout } from './client-command';
+import { acknowledgeFinding } from '../security/acknowledge';
 
 /** Props of {@link BlockchainNode}. */
 export interface BlockchainNodeProps {
@@ -191,24 +192,24 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
     const role = identity.role;
     this.role = role;
     this.policy = identity.policy;
-    Validations.of(role).acknowledge({
+    acknowledgeFinding(role, {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
       reason: 'Nodes have no SSH key; operators reach them only through SSM Session Manager, which needs this AWS-maintained policy.',
     });
-    Validations.of(identity.policy).acknowledge({
+    acknowledgeFinding(identity.policy, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is bound to the BlockchainTenancy namespace by condition.',
     });
-    Validations.of(identity.policy).acknowledge({
+    acknowledgeFinding(identity.policy, {
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ecr', 'repository/blockchain-tenancy/*')}]`,
       reason: 'Client images live in the blockchain-tenancy/ repositories mirrored once per account (README "Client images").',
     });
-    Validations.of(identity.policy).acknowledge({
+    acknowledgeFinding(identity.policy, {
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ec2', 'instance/*')}]`,
       reason: 'The replacement instance id is unknown before launch; the statement is bound by tag to this node and environment.',
     });
     for (const name of [nodeKeySecretName(props.tenantId, props.environmentId, node.id), chainManifestSecretName(props.tenantId, props.environmentId)]) {
-      Validations.of(identity.policy).acknowledge({
+      acknowledgeFinding(identity.policy, {
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', `secret:${name}-??????`)}]`,
         reason: 'Secrets Manager appends a random 6-character suffix to secret ARNs; the pattern matches exactly this one secret.',
       });
@@ -260,7 +261,7 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
       groupMetrics: [autoscaling.GroupMetrics.all()],
       healthChecks: autoscaling.HealthChecks.ec2(),
     });
-    Validations.of(this.autoScalingGroup).acknowledge({
+    acknowledgeFinding(this.autoScalingGroup, {
       id: 'AwsSolutions-AS3',
       reason: 'Node health is alarmed through EnvironmentMonitoring (in-service, RPC liveness, height) with an optional SNS topic; per-ASG scaling notifications add nothing for a group of one.',
     });

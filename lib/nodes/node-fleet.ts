@@ -1,4 +1,4 @@
-import { Annotations, Aws, CfnResource, NestedStack, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnResource, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -15,6 +15,7 @@ import { acknowledgeDeployTimeFunction } from '../security/deploy-time-function'
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { BlockchainNode } from './blockchain-node';
 import { NodeKeys } from './node-keys';
+import { acknowledgeFinding } from '../security/acknowledge';
 
 /** Props of {@link NodeFleet}. */
 export interface NodeFleetProps {
@@ -133,7 +134,7 @@ export class NodeFleet extends Construct {
     // the fix, before CDK's own generic error, and before a deploy would fail.
     this.node.addValidation({ validate: () => this.resourceLimitProblems() });
     const acknowledgeBackupRole = (selection: Construct) =>
-      Validations.of(selection).acknowledge({
+      acknowledgeFinding(selection, {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
         reason: 'AWS Backup needs its service-role policy to read the file systems it backs up; AWS maintains it as backup features change.',
       });
@@ -232,7 +233,7 @@ export class NodeFleet extends Construct {
         new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
       ],
     });
-    Validations.of(identity.policy).acknowledge({
+    acknowledgeFinding(identity.policy, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ec2:DescribeManagedPrefixLists supports no resource-level permissions; the call is read-only and runs at deploy time.',
     });
@@ -246,7 +247,7 @@ export class NodeFleet extends Construct {
     const singleton = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
     if (singleton) {
       acknowledgeDeployTimeFunction(singleton, 'S3 prefix-list lookup, aws-cdk-lib AwsCustomResource');
-      Validations.of(singleton).acknowledge({
+      acknowledgeFinding(singleton, {
         id: 'AwsSolutions-L1',
         reason: "aws-cdk-lib's AwsCustomResource singleton pins its own Node.js runtime; it runs only at deploy time.",
       });

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, CfnElement, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,7 @@ import { ConsensusProtocol } from '../chain/protocols';
 import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { acknowledgeDeployTimeFunction } from '../security/deploy-time-function';
+import { acknowledgeFinding } from '../security/acknowledge';
 
 /** Props of {@link NodeKeys}. */
 export interface NodeKeysProps {
@@ -75,11 +76,11 @@ export class NodeKeys extends Construct {
         }),
       ],
     });
-    Validations.of(identity.policy).acknowledge({
+    acknowledgeFinding(identity.policy, {
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', `secret:${prefix}*`)}]`,
       reason: "Secret ARNs end in a random suffix and the node secrets do not exist before this function creates them: the wildcard is this environment's node-secret prefix only.",
     });
-    Validations.of(identity.policy).acknowledge({
+    acknowledgeFinding(identity.policy, {
       id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'Log streams of this function\'s own log group.',
     });
