@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TemplateSizeRow } from './support/template-size';
 import type { SynthComparison, SynthRow } from './support/synth-compare';
 
 const dir = __dirname;
@@ -106,12 +107,16 @@ if (existsSync(scalePath)) {
   lines.push(
     ...synthSection(s.synth, 'with aws-cdk-lib\'s built-in CloudFormation validation (its default)'),
     ...synthSection(s.synthWithoutCfnValidation, 'without the built-in CloudFormation validation (CDK_VALIDATION=false)'),
-    '## Template size as nodes grow (with ingress)',
+    '## Template size as nodes grow (node groups: bench/support/template-size.ts)',
     '',
-    '| nodes | resources | template bytes |',
-    '|---|---|---|',
-    ...s.templateSize.map((t: { nodes: number; ingress: boolean; resources?: number; bytes?: number; refused?: string }) =>
-      `| ${t.nodes}${t.ingress ? '' : ' (no ingress)'} | ${t.resources ?? 'refused at synth'} | ${t.bytes ?? t.refused?.trim() ?? ''} |`,
+    'One environment of N validators; per group = nodes per node group (nested stack), 0 = all in the environment stack. Bytes are the template files CloudFormation receives (limit 1 MB each); resources per stack are limited to 500.',
+    '',
+    '| nodes | ingress | per group | stacks | environment stack: resources / bytes | largest node group: resources / bytes | all resources | synth ms |',
+    '|---|---|---|---|---|---|---|---|',
+    ...s.templateSize.map((t: TemplateSizeRow) =>
+      t.refused
+        ? `| ${t.nodes} | ${t.ingress ? 'yes' : 'no'} | ${t.perGroup} | refused at synth: ${t.refused} | | | | |`
+        : `| ${t.nodes} | ${t.ingress ? 'yes' : 'no'} | ${t.perGroup} | ${t.stacks} | ${t.parentResources} / ${t.parentBytes} | ${t.maxNestedResources !== undefined ? `${t.maxNestedResources} / ${t.maxNestedBytes}` : '-'} | ${t.totalResources} | ${t.synthMs} |`,
     ),
     '',
     '## Lambda bundles',

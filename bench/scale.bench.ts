@@ -11,33 +11,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { buildSync } from 'esbuild';
-import { BlockchainEnvironment, NodeRole } from '../lib';
 import { machine } from './stats';
 import { compareSynth } from './support/synth-compare';
+import { TEMPLATE_SIZE_CASES, templateSize } from './support/template-size';
 
 const sizes = (process.env.BENCH_ENVS ?? '1,10,100,300').split(',').map(Number);
 const synthRepeats = Number(process.env.BENCH_SYNTH_REPEATS ?? 1);
 const synthValidation = process.env.BENCH_SYNTH_VALIDATION ?? 'both';
-
-function templateSize(nodes: number, ingress: boolean): { nodes: number; ingress: boolean; resources?: number; bytes?: number; refused?: string } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'S', { env: { region: 'eu-west-1' } });
-  new BlockchainEnvironment(stack, 'E', {
-    tenantId: 'acme',
-    environmentId: 'dev',
-    chain: { nodes: Array.from({ length: nodes }, (_, i) => ({ id: `node-${i}`, member: 'default', role: NodeRole.VALIDATOR })) },
-    ...(ingress ? { ingress: { certificate: acm.Certificate.fromCertificateArn(stack, 'C', 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6b8a1e-1111-4c3e-9a55-2f0d7d0c1a2b'), domainName: 'x.example.com' } } : {}),
-  });
-  try {
-    const t = app.synth().getStackByName('S').template;
-    return { nodes, ingress, resources: Object.keys(t.Resources).length, bytes: JSON.stringify(t).length };
-  } catch (e) {
-    return { nodes, ingress, refused: (e as Error).message.split('\n').find((l) => l.includes('chain.nodes')) ?? (e as Error).message.slice(0, 200) };
-  }
-}
 
 function lambdas() {
   const entries = ['authorizer', 'issuer', 'management', 'node-keys', 'node-gate', 'node-metrics'];
@@ -60,12 +41,7 @@ const result = {
   machine: machine(),
   synth: synthValidation === 'off' ? undefined : compareSynth(sizes, synthRepeats, log),
   synthWithoutCfnValidation: synthValidation === 'on' ? undefined : compareSynth(sizes, synthRepeats, log, false),
-  templateSize: [
-    ...[4, 8, 16].map((n) => templateSize(n, true)),
-    templateSize(21, true),
-    templateSize(24, true),
-    templateSize(24, false),
-  ],
+  templateSize: TEMPLATE_SIZE_CASES.map(([nodes, ingress, perGroup]) => templateSize(nodes, ingress, perGroup)),
   lambdas: lambdas(),
   notes: ['Synth runs with asset bundling skipped and without nag packs (the same settings as the template tests), for the library and the baseline alike.'],
 };
