@@ -8,7 +8,7 @@
  * validation (its default, what `cdk synth` does), without it (CDK_VALIDATION=false), or both.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -28,22 +28,30 @@ function lambdas() {
     // As the constructs bundle them: @aws-sdk from the Lambda runtime, argon2 from its layer.
     buildSync({ entryPoints: [join(__dirname, '..', 'lambda', name, 'index.ts')], bundle: true, platform: 'node', target: 'node22', minify: true, external: ['@aws-sdk/*', 'argon2'], outfile: out, logLevel: 'error' });
     // Cold init: a fresh process loads the bundle (resolving @aws-sdk and argon2 from node_modules).
-    const init = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();process.env.NODE_ID='n';process.env.AUTHORIZER_FUNCTION='f';process.env.BT_TENANT='t';process.env.BT_ENVIRONMENT='e';process.env.BT_NODE='n';require(${JSON.stringify(out)});console.log(Number(process.hrtime.bigint()-t)/1e6);setTimeout(()=>process.exit(0),0)`], {
-      encoding: 'utf8',
-      env: { ...process.env, NODE_PATH: join(__dirname, '..', 'node_modules'), GATE_PORT: '0' },
-    });
-    return { name, bytes: statSync(out).size, initMs: Math.round(Number(init.stdout.trim().split('\n')[0]) * 10) / 10 };
+    // Five fresh processes per function (one cold init each); the median is reported.
+    const runs = Array.from({ length: 5 }, () => {
+      const init = spawnSync(process.execPath, ['-e', `const t=process.hrtime.bigint();process.env.NODE_ID='n';process.env.AUTHORIZER_FUNCTION='f';process.env.BT_TENANT='t';process.env.BT_ENVIRONMENT='e';process.env.BT_NODE='n';require(${JSON.stringify(out)});console.log(Number(process.hrtime.bigint()-t)/1e6);setTimeout(()=>process.exit(0),0)`], {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_PATH: join(__dirname, '..', 'node_modules'), GATE_PORT: '0' },
+      });
+      return Number(init.stdout.trim().split('\n')[0]);
+    }).sort((x, y) => x - y);
+    return { name, bytes: statSync(out).size, initMs: Math.round(runs[2] * 10) / 10, initMsRuns: runs.map((r) => Math.round(r * 10) / 10) };
   });
 }
 
 const log = (line: string) => console.error(line);
+// BENCH_SCALE_PARTS=synth,templates,lambdas (default all): a part left out keeps its previous result.
+const parts = new Set((process.env.BENCH_SCALE_PARTS ?? 'synth,templates,lambdas').split(','));
+const resultPath = join(__dirname, 'results', 'scale.json');
+const previous = (existsSync(resultPath) ? JSON.parse(readFileSync(resultPath, 'utf8')) : {}) as Record<string, unknown>;
 const result = {
   machine: machine(),
-  synth: synthValidation === 'off' ? undefined : compareSynth(sizes, synthRepeats, log),
-  synthWithoutCfnValidation: synthValidation === 'on' ? undefined : compareSynth(sizes, synthRepeats, log, false),
-  templateSize: TEMPLATE_SIZE_CASES.map(([nodes, ingress, perGroup]) => templateSize(nodes, ingress, perGroup)),
-  lambdas: lambdas(),
+  synth: parts.has('synth') ? (synthValidation === 'off' ? undefined : compareSynth(sizes, synthRepeats, log)) : previous.synth,
+  synthWithoutCfnValidation: parts.has('synth') ? (synthValidation === 'on' ? undefined : compareSynth(sizes, synthRepeats, log, false)) : previous.synthWithoutCfnValidation,
+  templateSize: parts.has('templates') ? TEMPLATE_SIZE_CASES.map(([nodes, ingress, perGroup]) => templateSize(nodes, ingress, perGroup)) : previous.templateSize,
+  lambdas: parts.has('lambdas') ? lambdas() : previous.lambdas,
   notes: ['Synth runs with asset bundling skipped and without nag packs (the same settings as the template tests), for the library and the baseline alike.'],
 };
-writeFileSync(join(__dirname, 'results', 'scale.json'), JSON.stringify(result, null, 2) + '\n');
+writeFileSync(resultPath, JSON.stringify(result, null, 2) + '\n');
 console.log(JSON.stringify(result, null, 2));
