@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
+import { buildGenesis } from '../../lib/chain/genesis';
+import { BlockchainClient, ConsensusProtocol } from '../../lib/chain/protocols';
 import { gethBinary, rpc, startGeth } from './geth';
 import { freePort } from './moto';
 
@@ -29,27 +31,16 @@ export async function startGethNode(): Promise<GethNode> {
   const datadir = join(dir, 'chain');
   const signer = Wallet.createRandom();
   const chainId = 424242;
-  // Clique genesis: 32 zero bytes + the signer + 65 zero bytes (lib/chain/genesis.ts does the same).
-  const genesis = {
-    config: {
-      chainId,
-      homesteadBlock: 0,
-      eip150Block: 0,
-      eip155Block: 0,
-      eip158Block: 0,
-      byzantiumBlock: 0,
-      constantinopleBlock: 0,
-      petersburgBlock: 0,
-      istanbulBlock: 0,
-      berlinBlock: 0,
-      londonBlock: 0,
-      clique: { period: 1, epoch: 30000 },
-    },
-    difficulty: '0x1',
-    gasLimit: '0x1c9c380',
-    extraData: '0x' + '00'.repeat(32) + signer.address.toLowerCase().slice(2) + '00'.repeat(65),
-    alloc: { [signer.address]: { balance: '0x3635c9adc5dea00000' } },
-  };
+  // The library's own Clique genesis (32 zero bytes + the signer + 65 zero bytes), London rules.
+  const genesis = buildGenesis({
+    client: BlockchainClient.GETH,
+    consensus: ConsensusProtocol.CLIQUE,
+    chainId,
+    blockPeriodSeconds: 1,
+    validators: [signer.address],
+    freeGas: false,
+    alloc: { [signer.address]: '0x3635c9adc5dea00000' },
+  });
   mkdirSync(datadir, { recursive: true });
   writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesis));
   writeFileSync(join(dir, 'key'), signer.privateKey.slice(2), { mode: 0o600 });
