@@ -1,12 +1,17 @@
-import {
-  DescribeInstancesCommand,
-  EC2Client,
-  Instance,
-  RebootInstancesCommand,
-  StartInstancesCommand,
-  StopInstancesCommand,
-} from '@aws-sdk/client-ec2';
-import { AutoScalingClient, ResumeProcessesCommand, SuspendProcessesCommand } from '@aws-sdk/client-auto-scaling';
+// EC2 and Auto Scaling are loaded only by the node routes (the EC2 client alone takes ~185 ms to
+// load): environment and credential calls start without them. `require`, not `import()`: in
+// Lambda the SDK comes from NODE_PATH, which ES module resolution ignores.
+import type { EC2Client, Instance } from '@aws-sdk/client-ec2';
+import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+
+/** The EC2 SDK module, loaded on first use. */
+export const ec2Sdk = (): typeof import('@aws-sdk/client-ec2') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2');
+/** The Auto Scaling SDK module, loaded on first use. */
+export const autoScalingSdk = (): typeof import('@aws-sdk/client-auto-scaling') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling');
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ID_PATTERN } from '../../lib/config/tenant-config';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/environment/registration-format';
@@ -29,8 +34,10 @@ export interface ProxyResult {
 
 export interface ManagementDeps {
   readonly ssm: SSMClient;
-  readonly ec2: EC2Client;
-  readonly autoscaling: AutoScalingClient;
+  /** The EC2 client, created on first use by a node route. */
+  readonly ec2: () => Promise<EC2Client>;
+  /** The Auto Scaling client, created on first use by a node action. */
+  readonly autoscaling: () => Promise<AutoScalingClient>;
   /** Calls an environment's issuer (the same code as the application-layer issuer). */
   readonly invokeIssuer: (functionArn: string, request: IssuerRequest) => Promise<IssuerResponse>;
   readonly log?: (entry: Record<string, unknown>) => void;
@@ -172,9 +179,11 @@ const tag = (i: Instance, key: string) => i.Tags?.find((t) => t.Key === key)?.Va
 
 async function instancesWhere(deps: ManagementDeps, filters: { Name: string; Values: string[] }[]): Promise<Instance[]> {
   const out: Instance[] = [];
+  const { DescribeInstancesCommand } = ec2Sdk();
+  const ec2 = await deps.ec2();
   let token: string | undefined;
   do {
-    const page = await deps.ec2.send(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }], NextToken: token }));
+    const page = await ec2.send(new DescribeInstancesCommand({ Filters: [...filters, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }], NextToken: token }));
     for (const r of page.Reservations ?? []) out.push(...(r.Instances ?? []));
     token = page.NextToken;
   } while (token);
@@ -212,14 +221,17 @@ async function nodeAction(deps: ManagementDeps, env: EnvironmentRegistrationValu
   // A stopped instance would look unhealthy to its Auto Scaling group and be replaced: suspend
   // the replacement while it is stopped, resume it when it starts again.
   const processes = ['HealthCheck', 'ReplaceUnhealthy'];
+  const { RebootInstancesCommand, StartInstancesCommand, StopInstancesCommand } = ec2Sdk();
+  const { ResumeProcessesCommand, SuspendProcessesCommand } = autoScalingSdk();
+  const ec2 = await deps.ec2();
   if (action === 'stop') {
-    if (group) await deps.autoscaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
-    await deps.ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
+    if (group) await (await deps.autoscaling()).send(new SuspendProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
+    await ec2.send(new StopInstancesCommand({ InstanceIds: ids }));
   } else if (action === 'start') {
-    await deps.ec2.send(new StartInstancesCommand({ InstanceIds: ids }));
-    if (group) await deps.autoscaling.send(new ResumeProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
+    await ec2.send(new StartInstancesCommand({ InstanceIds: ids }));
+    if (group) await (await deps.autoscaling()).send(new ResumeProcessesCommand({ AutoScalingGroupName: group, ScalingProcesses: processes }));
   } else {
-    await deps.ec2.send(new RebootInstancesCommand({ InstanceIds: ids }));
+    await ec2.send(new RebootInstancesCommand({ InstanceIds: ids }));
   }
   (deps.log ?? ((x) => console.log(JSON.stringify(x))))({ msg: 'node action', action, node: nodeId, tenant: env.tenantId, environment: env.environmentId, instances: ids });
   return { nodeId, action, instanceIds: ids };

@@ -69,8 +69,8 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
     const services = new Map<string, CredentialService>();
     deps = {
       ssm,
-      ec2,
-      autoscaling: new AutoScalingClient(moto.clientConfig),
+      ec2: async () => ec2,
+      autoscaling: async () => new AutoScalingClient(moto.clientConfig),
       log: () => undefined,
       invokeIssuer: async (arn, request) => {
         const [, tenantId, environmentId] = /issuer-([a-z0-9]+)-([a-z0-9]+)$/.exec(arn)!;
@@ -103,7 +103,7 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
   it('stops, starts and reboots a node of the environment; refuses other environments (403) and unknown nodes (404)', async () => {
     expect(await call('POST', '/environments/acme/dev/nodes/validator-2/stop')).toMatchObject({ status: 202, body: { nodeId: 'validator-2', action: 'stop', instanceIds: [instances['validator-2']] } });
     const state = async (id: string) =>
-      (await deps.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0].State!.Name;
+      (await (await deps.ec2()).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0].Instances![0].State!.Name;
     expect(await state(instances['validator-2'])).toMatch(/stopp/);
     expect((await call('POST', '/environments/acme/dev/nodes/validator-2/start')).status).toBe(202);
     expect(await state(instances['validator-2'])).toMatch(/pending|running/);
