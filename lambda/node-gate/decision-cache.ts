@@ -1,18 +1,4 @@
-import { createHash, hash, randomBytes } from 'node:crypto';
-
-/** Per-process random salt: keys are useless outside the process that made them. */
-const SALT = randomBytes(16).toString('hex');
-/** One-shot hashing (Node >= 20.12) where the runtime has it. */
-const oneShot: typeof hash | undefined = typeof hash === 'function' ? hash : undefined;
-
-/**
- * The cache key of an Authorization header on a node: SHA-256 over the per-process salt, the node
- * id and the header. The plaintext header is never stored; only this key is.
- */
-export function cacheKey(authorization: string, nodeId: string): string {
-  const input = `${SALT}${nodeId}\0${authorization}`;
-  return oneShot ? oneShot('sha256', input, 'base64url') : createHash('sha256').update(input).digest('base64url');
-}
+import { credentialCacheKey } from '../../lib/credentials/credential-format';
 
 /** An authorization decision for one credential on this node. */
 export interface Decision {
@@ -95,12 +81,12 @@ export class DecisionCache {
    * authorizer must be asked (then call {@link check}). Exactly the hit rule of `check`.
    */
   cached(authorization: string, nodeId: string): Lookup | undefined {
-    return this.hit(cacheKey(authorization, nodeId), this.now());
+    return this.hit(credentialCacheKey(authorization, nodeId), this.now());
   }
 
   /** Looks a credential up (asking the authorizer when the cached decision is stale or `force`). */
   async check(authorization: string, nodeId: string, force = false): Promise<Lookup> {
-    const key = cacheKey(authorization, nodeId);
+    const key = credentialCacheKey(authorization, nodeId);
     const t = this.now();
     if (!force) {
       const hit = this.hit(key, t);
