@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { RpcPolicyOptions, refusal } from '../../lib/credentials/rpc-policy';
+import { GATE_KEEP_ALIVE_SECONDS } from '../../lib/network/ports';
 import { AuthorizeFn, DecisionCache, DecisionCacheOptions, Lookup } from './decision-cache';
 import { GateMetrics } from './gate-metrics';
 import { UpstreamError, UpstreamPool, UpstreamPoolOptions, UpstreamResponse } from './upstream-pool';
@@ -25,7 +26,7 @@ export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
    * How long an idle client connection (the load balancer's) is kept open. It must outlast the
    * load balancer's idle timeout, or the load balancer may send a request on a connection the
    * gate is closing and answer 502 (AWS: "HTTP 502: target closed the connection").
-   * @default GATE_KEEP_ALIVE_MS (4050 s: longer than the longest ALB idle timeout, 4000 s)
+   * @default GATE_KEEP_ALIVE_MS (GATE_KEEP_ALIVE_SECONDS: longer than the longest ALB idle timeout)
    */
   readonly keepAliveTimeoutMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
@@ -38,8 +39,8 @@ interface RpcCall {
   params?: unknown;
 }
 
-/** Longer than an Application Load Balancer's longest idle timeout (4000 s). */
-export const GATE_KEEP_ALIVE_MS = 4_050_000;
+/** Longer than an Application Load Balancer's longest idle timeout (lib/network/ports.ts). */
+export const GATE_KEEP_ALIVE_MS = GATE_KEEP_ALIVE_SECONDS * 1000;
 
 /**
  * The members a JSON-RPC 2.0 request may have. Anything else refuses the call: geth and GoQuorum

@@ -9,6 +9,7 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { ALB_MAX_IDLE_TIMEOUT_SECONDS, GATE_KEEP_ALIVE_SECONDS } from '../network/ports';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { RegionalWebAcl } from '../security/web-acl';
 
@@ -118,8 +119,10 @@ export class EnvironmentIngress extends Construct {
       }
     }
     const idle = (props.idleTimeout ?? Duration.minutes(60)).toSeconds();
-    if (idle < 1 || idle > 4000) {
-      throw new Error(`EnvironmentIngress: idleTimeout is ${idle} s; an Application Load Balancer takes 1 to 4000 s (the node gate keeps connections open 4050 s, longer than any of them)`);
+    if (idle < 1 || idle > ALB_MAX_IDLE_TIMEOUT_SECONDS) {
+      throw new Error(
+        `EnvironmentIngress: idleTimeout is ${idle} s; an Application Load Balancer takes 1 to ${ALB_MAX_IDLE_TIMEOUT_SECONDS} s (the node gate keeps connections open ${GATE_KEEP_ALIVE_SECONDS} s, longer than any of them)`,
+      );
     }
     if (Token.isUnresolved(Stack.of(this).region)) {
       throw new Error(

@@ -11,3 +11,12 @@ export const Ports = {
   /** NFS, for EFS mount targets. */
   NFS: 2049,
 } as const;
+
+/** The longest idle timeout an Application Load Balancer accepts (seconds). */
+export const ALB_MAX_IDLE_TIMEOUT_SECONDS = 4000;
+
+/**
+ * How long the node gate keeps an idle client (load balancer) connection (seconds): longer than
+ * any ALB idle timeout, or the ALB may reuse a connection the gate is closing and answer 502.
+ */
+export const GATE_KEEP_ALIVE_SECONDS = ALB_MAX_IDLE_TIMEOUT_SECONDS + 50;

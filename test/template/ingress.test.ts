@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { buildTenantApp } from '../support/synth';
+import { ALB_MAX_IDLE_TIMEOUT_SECONDS, EnvironmentIngress, GATE_KEEP_ALIVE_SECONDS } from '../../lib';
+import { buildTenantApp, testApp } from '../support/synth';
 
 const { stacks } = buildTenantApp(JSON.parse(readFileSync('test/fixtures/large-tenants.json', 'utf8')));
 const prod = Template.fromStack(stacks.find((s) => s.stackName === 'AcmeProd')!);
@@ -160,5 +166,30 @@ describe('network rules with a load balancer', () => {
     expect(fromAlb).toHaveLength(2); // ingress rule on the gate group + egress rule on the load balancer group
     for (const r of fromAlb) expect(r).not.toContain('SecurityGroupsNodePeer');
     prod.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { TargetGroupARNs: [Match.objectLike({ Ref: Match.stringLikeRegexp('EnvironmentIngressNode') })] });
+  });
+});
+
+describe('load balancer idle timeout', () => {
+  it('refuses idle timeouts an ALB does not take, naming the range and the gate keep-alive that outlasts them', () => {
+    const app = testApp();
+    const stack = new Stack(app, 'Idle', { env: { region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+    const make = (idleTimeout: Duration) =>
+      new EnvironmentIngress(stack, `Ingress${idleTimeout.toSeconds()}`, {
+        tenantId: 'acme',
+        environmentId: 'dev',
+        vpc,
+        subnets: { subnetType: ec2.SubnetType.PUBLIC },
+        securityGroup: new ec2.SecurityGroup(stack, `Sg${idleTimeout.toSeconds()}`, { vpc }),
+        certificate: acm.Certificate.fromCertificateArn(stack, `Cert${idleTimeout.toSeconds()}`, 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6b8a1e-1111-4c3e-9a55-2f0d7d0c1a2b'),
+        targets: [{ nodeId: 'validator-1', memberId: 'acme', target: new elbv2targets.IpTarget('10.0.0.10') }],
+        gatePort: 8080,
+        encryptionKey: new kms.Key(stack, `Key${idleTimeout.toSeconds()}`),
+        idleTimeout,
+      });
+    expect(() => make(Duration.seconds(ALB_MAX_IDLE_TIMEOUT_SECONDS + 1))).toThrow(
+      `EnvironmentIngress: idleTimeout is 4001 s; an Application Load Balancer takes 1 to 4000 s (the node gate keeps connections open ${GATE_KEEP_ALIVE_SECONDS} s, longer than any of them)`,
+    );
+    expect(() => make(Duration.seconds(ALB_MAX_IDLE_TIMEOUT_SECONDS))).not.toThrow();
   });
 });

@@ -3,6 +3,7 @@ import { AddressInfo, Socket, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Decision } from '../../lambda/node-gate/decision-cache';
 import { GATE_KEEP_ALIVE_MS, createGate } from '../../lambda/node-gate/gate';
+import { ALB_MAX_IDLE_TIMEOUT_SECONDS } from '../../lib/network/ports';
 
 // The gate's HTTP path against a scripted upstream and a stub authorizer: every status it can
 // answer, the method screen, the caps, and what it does when the upstream misbehaves.
@@ -80,7 +81,7 @@ describe('node gate over HTTP (scripted upstream, stub authorizer)', () => {
 
   it('keeps an idle load-balancer connection open past Node\'s 5 s default (ALB idle timeout is 60 min)', async () => {
     expect(gate.server.keepAliveTimeout).toBe(GATE_KEEP_ALIVE_MS);
-    expect(GATE_KEEP_ALIVE_MS).toBeGreaterThan(4_000_000); // the longest idle timeout an ALB takes
+    expect(GATE_KEEP_ALIVE_MS).toBeGreaterThan(ALB_MAX_IDLE_TIMEOUT_SECONDS * 1000);
     const socket = connect(port, '127.0.0.1');
     const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
     const ask = () =>
