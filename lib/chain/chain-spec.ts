@@ -36,7 +36,7 @@ export interface ChainNode {
   /** CPU architecture; must match the instance type. @default CpuArchitecture.ARM64 */
   readonly architecture?: CpuArchitecture;
   /**
-   * Node group: nodes of one group live in their own nested stack (`NodeGroup<Group>`), so an
+   * Node group: nodes of one group live in their own nested stack (`Nodes/Group-<group>`), so an
    * environment can grow past CloudFormation's 500-resources-per-stack limit (about 20 nodes
    * per stack). Same id rules as nodes. A node's group is part of its identity: moving an
    * existing node to another group (or into or out of one) replaces its instance and its file

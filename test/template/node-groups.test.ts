@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { describe, expect, it } from 'vitest';
 import { BlockchainEnvironment, NodeRole, parseTenantsConfig } from '../../lib';
@@ -118,6 +119,13 @@ describe('an environment of 100 nodes in node groups (nested stacks)', () => {
 
   it('has no unacknowledged cdk-nag findings (AwsSolutions, NIST 800-53 R5) in any stack', () => {
     expect(nagViolations(big.app)).toEqual([]);
+  });
+
+  it('the nag check reaches into node-group stacks (negative control)', () => {
+    const { app, env } = environment(nodesOf(5, 4), false);
+    const sg = new ec2.SecurityGroup(env.nodes!.groupStacks['group-1'], 'Careless', { vpc: env.vpc });
+    sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(22));
+    expect(nagViolations(app)).toEqual(expect.arrayContaining([expect.stringMatching(/AwsSolutions-EC23 Big\/Env\/Nodes\/Group-group-1\/Careless\/Resource$/)]));
   });
 });
 
