@@ -29,6 +29,19 @@ if (existsSync(gatePath)) {
   const cpu = (p: Path) => ['client', 'gate', 'node'].map((k) => p.cpuUsPerRequest[k] ?? '-').join(' / ') + ` (${p.cpuUsPerRequest.total})`;
   const row = (node: string, label: string, p: Path) => `| ${node} | ${label} | ${p.requestsPerSecond}${p.errors ? ` (${p.errors} errors)` : ""} | ${p.p50} | ${p.p99} | ${cpu(p)} | ${Math.max(...p.otherLoadCores)} |`;
   const yes = (b: boolean) => (b ? 'met' : 'not met');
+  /** A table of comparisons keyed by a setting (concurrency, offered rate), one row per setting and node. */
+  const keyedTable = (section: Record<string, unknown> | undefined, title: string, header: string[], cells: (x: Cmp) => (string | number)[]): string[] => {
+    const keys = Object.keys(section ?? {}).filter((k) => k !== 'method');
+    if (!section || keys.length === 0) return [];
+    return [
+      title,
+      '',
+      `| ${header.join(' | ')} |`,
+      `|${header.map(() => '---|').join('')}`,
+      ...keys.flatMap((k) => nodes.map((n) => `| ${k} | ${n} | ${cells((section[k] as Record<string, Cmp>)[n]).join(' | ')} |`)),
+      '',
+    ];
+  };
   lines.push('## Node gate vs. the node directly', '');
   if (!g.saturated) lines.push('(gate.json is in an older format: run `npm run bench gate`.)', '');
   else
@@ -58,40 +71,15 @@ if (existsSync(gatePath)) {
         return `| ${n} | ${c.direct.p50} / ${c.direct.p99} | ${c.gate.p50} / ${c.gate.p99} | ${c.addedP50Ms} / ${c.addedP99Ms} | ${yes(c.meetsP99Target)} | ${c.gate.cpuUsPerRequest.gate} |`;
       }),
       '',
-      ...(Object.keys(g.sweep ?? {}).some((k) => k !== 'method')
-        ? [
-            `Concurrency sweep (${g.sweep.method}):`,
-            '',
-            '| connections | node | direct requests/s | gate requests/s | ratio | added p99 ms | gate CPU µs/request |',
-            '|---|---|---|---|---|---|---|',
-            ...Object.keys(g.sweep)
-              .filter((k) => k !== 'method')
-              .flatMap((c) =>
-                nodes.map((n) => {
-                  const x: Cmp = g.sweep[c][n];
-                  return `| ${c} | ${n} | ${x.direct.requestsPerSecond} | ${x.gate.requestsPerSecond} | ${x.throughputRatio} | ${x.addedP99Ms} | ${x.gate.cpuUsPerRequest.gate} |`;
-                }),
-              ),
-            '',
-          ]
-        : []),
-      ...(Object.keys(g.paced ?? {}).some((k) => k !== 'method')
-        ? [
-            `Below saturation (${g.paced.method}):`,
-            '',
-            '| offered requests/s | node | direct achieved / p50 / p99 ms | gate achieved / p50 / p99 ms | added p99 ms | added p99 < 1 ms |',
-            '|---|---|---|---|---|---|',
-            ...Object.keys(g.paced)
-              .filter((k) => k !== 'method')
-              .flatMap((rate) =>
-                nodes.map((n) => {
-                  const x: Cmp = g.paced[rate][n];
-                  return `| ${rate} | ${n} | ${x.direct.requestsPerSecond} / ${x.direct.p50} / ${x.direct.p99} | ${x.gate.requestsPerSecond} / ${x.gate.p50} / ${x.gate.p99} | ${x.addedP99Ms} | ${yes(x.meetsP99Target)} |`;
-                }),
-              ),
-            '',
-          ]
-        : []),
+      ...keyedTable(g.sweep, `Concurrency sweep (${g.sweep?.method}):`, ['connections', 'node', 'direct requests/s', 'gate requests/s', 'ratio', 'added p99 ms', 'gate CPU µs/request'], (x: Cmp) =>
+        [x.direct.requestsPerSecond, x.gate.requestsPerSecond, x.throughputRatio, x.addedP99Ms, x.gate.cpuUsPerRequest.gate],
+      ),
+      ...keyedTable(
+        g.paced,
+        `Below saturation (${g.paced?.method}):`,
+        ['offered requests/s', 'node', 'direct achieved / p50 / p99 ms', 'gate achieved / p50 / p99 ms', 'added p99 ms', 'added p99 < 1 ms'],
+        (x: Cmp) => [`${x.direct.requestsPerSecond} / ${x.direct.p50} / ${x.direct.p99}`, `${x.gate.requestsPerSecond} / ${x.gate.p50} / ${x.gate.p99}`, x.addedP99Ms, yes(x.meetsP99Target)],
+      ),
     );
   lines.push(
     '## Authorizer',
