@@ -4,10 +4,40 @@ import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { nodeProgramRuntime } from '../nodes/node-runtime';
 
 const ROOT = path.join(__dirname, '..', '..');
 /** Never used: every bundling here is local (esbuild / file copies); there is no Docker. */
 const NO_DOCKER = DockerImage.fromRegistry('no-docker-bundling-is-used');
+
+/** The esbuild options of a node-side program (a subset of esbuild's BuildOptions). */
+export interface NodeProgramBuildOptions {
+  readonly entryPoints: string[];
+  readonly outfile: string;
+  readonly bundle: boolean;
+  readonly platform: 'node';
+  /** The pinned node runtime's target, e.g. `node24` (lib/nodes/node-runtime.ts). */
+  readonly target: string;
+  readonly format: 'cjs';
+  readonly minify: boolean;
+  readonly legalComments: 'none';
+  readonly logLevel: 'error';
+}
+
+/** The esbuild options of a node-side program: one CommonJS file for the pinned node runtime. */
+export function nodeProgramBuildOptions(program: 'node-gate' | 'node-metrics', outfile: string): NodeProgramBuildOptions {
+  return {
+    entryPoints: [path.join(ROOT, 'lambda', program, 'index.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: nodeProgramRuntime().esbuildTarget,
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'error',
+  };
+}
 
 /**
  * A node-side program (gate, metric publisher) bundled by the local esbuild into one
@@ -24,17 +54,7 @@ export function nodeProgramAsset(scope: Construct, id: string, program: 'node-ga
         tryBundle(outputDir: string): boolean {
           // eslint-disable-next-line @typescript-eslint/no-require-imports
           const esbuild = require('esbuild') as typeof import('esbuild');
-          esbuild.buildSync({
-            entryPoints: [path.join(dir, 'index.ts')],
-            outfile: path.join(outputDir, 'index.js'),
-            bundle: true,
-            platform: 'node',
-            target: 'node20',
-            format: 'cjs',
-            minify: true,
-            legalComments: 'none',
-            logLevel: 'error',
-          });
+          esbuild.buildSync(nodeProgramBuildOptions(program, path.join(outputDir, 'index.js')));
           return true;
         },
       },

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { BlockchainNode } from './blockchain-node';
+import { nodeProgramRuntime } from './node-runtime';
 
 /** What {@link installNodeServices} needs. */
 export interface NodeServicesOptions {
@@ -24,6 +25,7 @@ export interface NodeServicesOptions {
  */
 export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions): void {
   const region = Stack.of(node).region;
+  const runtime = nodeProgramRuntime();
   node.policy.addStatements(
     new iam.PolicyStatement({ sid: 'InvokeEnvironmentAuthorizer', actions: ['lambda:InvokeFunction'], resources: [o.authorizer.functionArn] }),
     new iam.PolicyStatement({
@@ -40,7 +42,8 @@ export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions
       'After=network-online.target docker.service',
       '[Service]',
       `EnvironmentFile=${envFile}`,
-      `ExecStart=/usr/bin/node /opt/blockchain-tenancy/${name}/index.js`,
+      // The namespaced executable: /usr/bin/node is an alternatives link other packages may repoint.
+      `ExecStart=${runtime.executable} /opt/blockchain-tenancy/${name}/index.js`,
       'Restart=always',
       'RestartSec=2',
       'DynamicUser=yes',
@@ -52,7 +55,10 @@ export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions
       'UNIT',
     ].join('\n');
   node.userData.addCommands(
-    'dnf install -y --setopt=install_weak_deps=False nodejs20 && alternatives --set node /usr/bin/node-20 2>/dev/null || true',
+    // A supported Node.js LTS from the Amazon Linux 2023 repositories (through the S3 endpoint);
+    // a failed install stops the boot script (set -e) instead of leaving the services without node.
+    `dnf install -y --setopt=install_weak_deps=False ${runtime.dnfPackage}`,
+    `${runtime.executable} --version`,
     'mkdir -p /opt/blockchain-tenancy/node-gate /opt/blockchain-tenancy/node-metrics /etc/blockchain-tenancy',
     `aws s3 cp --region ${region} ${o.gateAsset.s3ObjectUrl} /tmp/node-gate.zip && unzip -o /tmp/node-gate.zip -d /opt/blockchain-tenancy/node-gate`,
     `aws s3 cp --region ${region} ${o.metricsAsset.s3ObjectUrl} /tmp/node-metrics.zip && unzip -o /tmp/node-metrics.zip -d /opt/blockchain-tenancy/node-metrics`,

@@ -6,7 +6,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { describe, expect, it } from 'vitest';
-import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol } from '../../lib';
+import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, nodeProgramRuntime } from '../../lib';
 import { testApp } from '../support/synth';
 
 /** The node boot script as the instance receives it, with CloudFormation tokens as placeholders. */
@@ -58,5 +58,17 @@ describe.each([
     // The key is read into the node's storage with a private umask and never echoed.
     expect(s).toContain('umask 077');
     expect(s).not.toMatch(/echo .*privateKey/);
+  });
+
+  it('installs the pinned Node.js LTS from the Amazon Linux repositories and runs both services on its own executable', () => {
+    const { dnfPackage, executable } = nodeProgramRuntime();
+    for (const s of scripts) {
+      // No "|| true": a failed install stops the boot script (set -e).
+      expect(s).toContain(`\ndnf install -y --setopt=install_weak_deps=False ${dnfPackage}\n${executable} --version\n`);
+      expect(s).toContain(`ExecStart=${executable} /opt/blockchain-tenancy/node-gate/index.js`);
+      expect(s).toContain(`ExecStart=${executable} /opt/blockchain-tenancy/node-metrics/index.js`);
+      expect(s).not.toMatch(/nodejs20|node-20|ExecStart=\/usr\/bin\/node /);
+      expect(s.indexOf(`dnf install -y --setopt=install_weak_deps=False ${dnfPackage}`)).toBeLessThan(s.indexOf('systemctl enable --now node-gate node-metrics'));
+    }
   });
 });
