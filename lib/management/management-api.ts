@@ -11,7 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { REGISTRATION_PREFIX } from '../environment/registration-format';
-import { EnvironmentTags } from '../environment/tags';
+import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../environment/tags';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
 import { RegionalWebAcl } from '../security/web-acl';
@@ -28,8 +28,15 @@ export interface ManagementDomainOptions {
 
 /** Props of {@link ManagementApi}. */
 export interface ManagementApiProps {
-  /** Custom domain with a TLS 1.2+ policy. @default - the execute-api endpoint (TLS 1.2+) */
+  /** Custom domain (same TLS policy, STRICT access mode). @default - the execute-api endpoint */
   readonly domain?: ManagementDomainOptions;
+  /**
+   * TLS policy of the API's default endpoint and of the custom domain: an enhanced regional
+   * policy (`SecurityPolicy_...`, not `_EDGE`), always with STRICT endpoint access mode, so a
+   * client that cannot negotiate it is refused rather than served with an older policy.
+   * @default apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09 (TLS 1.3, and TLS 1.2 with forward-secret ciphers only)
+   */
+  readonly securityPolicy?: apigw.SecurityPolicy;
   /** Requests per second (steady) per route. @default 20 */
   readonly rateLimit?: number;
   /** WAF limit per IP per 5 minutes. @default 1000 */
@@ -53,6 +60,12 @@ export class ManagementApi extends Construct {
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const rate = props.rateLimit ?? 20;
+    const securityPolicy = props.securityPolicy ?? apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09;
+    if (!securityPolicy.startsWith('SecurityPolicy_') || securityPolicy.endsWith('_EDGE')) {
+      throw new Error(
+        `ManagementApi: securityPolicy is ${securityPolicy}; use an enhanced regional policy, e.g. apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09 or TLS13_1_3_2025_09 (legacy TLS_1_0 / TLS_1_2 and edge policies are refused)`,
+      );
+    }
     const key = new kms.Key(this, 'Key', { enableKeyRotation: true, removalPolicy, description: 'blockchain-tenancy management API logs' });
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -75,28 +88,48 @@ export class ManagementApi extends Construct {
           resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${REGISTRATION_PREFIX.slice(1)}*` })],
         }),
         new iam.PolicyStatement({ sid: 'DescribeInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] }),
-        nodeActionStatement(Aws.PARTITION),
+        nodeActionStatement(stack.region, stack.account, Aws.PARTITION),
         new iam.PolicyStatement({
           sid: 'SuspendReplacementOfStoppedNodes',
           actions: ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses'],
-          resources: ['*'],
-          conditions: { StringLike: { [`aws:ResourceTag/${EnvironmentTags.NODE}`]: '?*' } },
+          resources: [stack.formatArn({ service: 'autoscaling', resource: 'autoScalingGroup', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+          conditions: {
+            StringLike: {
+              [`aws:ResourceTag/${EnvironmentTags.NODE}`]: '?*',
+              [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: '?*',
+              [`aws:ResourceTag/${EnvironmentTags.TENANT}`]: '?*',
+            },
+          },
         }),
         new iam.PolicyStatement({
+          // Credential issuers only: authorizers, NodeKeys and every other function lack the tag.
           sid: 'CallEnvironmentIssuers',
           actions: ['lambda:InvokeFunction'],
           resources: [stack.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-          conditions: { StringLike: { [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: '?*' } },
+          conditions: {
+            StringEquals: { [`aws:ResourceTag/${EnvironmentTags.FUNCTION}`]: CREDENTIAL_ISSUER_FUNCTION_TAG },
+            StringLike: { [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: '?*', [`aws:ResourceTag/${EnvironmentTags.TENANT}`]: '?*' },
+          },
         }),
         new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [fnLogs.logGroupArn, `${fnLogs.logGroupArn}:*`] }),
         new iam.PolicyStatement({ sid: 'Tracing', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
       ],
     });
     for (const [resource, reason] of [
-      ['*', 'ec2:DescribeInstances, autoscaling Suspend/ResumeProcesses (bound by tag condition) and X-Ray writes support no resource scoping.'],
+      ['*', 'ec2:DescribeInstances and X-Ray writes support no resource-level permissions.'],
       [nagArn(stack, 'ssm', `parameter${REGISTRATION_PREFIX}*`), 'Environments register under this prefix when deployed; the API reads registrations only.'],
-      ['arn:<AWS::Partition>:ec2:*:*:instance/*', 'Start/stop/reboot are bound by condition to instances tagged as blockchain-tenancy nodes; the code also checks tenant and environment tags against the route.'],
-      [nagArn(stack, 'lambda', 'function:*'), 'Issuer functions are created per environment; invocation is bound by condition to functions tagged with a blockchain-tenancy environment.'],
+      [
+        nagArn(stack, 'ec2', 'instance/*'),
+        "Start/stop/reboot of this account's and region's instances, bound by condition to instances tagged as blockchain-tenancy nodes (tenant, environment, node); the code also checks tenant and environment tags against the route.",
+      ],
+      [
+        nagArn(stack, 'autoscaling', 'autoScalingGroup:*'),
+        "Suspend/resume replacement of this account's and region's Auto Scaling groups, bound by condition to groups tagged as blockchain-tenancy nodes (tenant, environment, node).",
+      ],
+      [
+        nagArn(stack, 'lambda', 'function:*'),
+        'Issuer functions are created per environment; invocation is bound by condition to functions tagged as credential issuers (blockchain-tenancy:function) of a tenant environment.',
+      ],
       [`<${stack.getLogicalId(fnLogs.node.defaultChild as logs.CfnLogGroup)}.Arn>:*`, "Log streams of the function's own log group."],
     ] as const) {
       acknowledgeFinding(identity.policy, { id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
@@ -146,13 +179,19 @@ export class ManagementApi extends Construct {
             domainName: {
               domainName: props.domain.domainName,
               certificate: props.domain.certificate,
-              securityPolicy: apigw.SecurityPolicy.TLS_1_2,
+              securityPolicy,
+              endpointAccessMode: apigw.EndpointAccessMode.STRICT,
               endpointType: apigw.EndpointType.REGIONAL,
               ...(props.domain.mtlsTruststore ? { mtls: props.domain.mtlsTruststore } : {}),
             },
           }
         : {}),
     });
+    // The RestApi L2 does not expose these yet: the default execute-api endpoint gets the same
+    // enhanced policy, STRICT (asserted in test/template/management.test.ts).
+    const cfnApi = this.api.node.defaultChild as apigw.CfnRestApi;
+    cfnApi.securityPolicy = securityPolicy;
+    cfnApi.endpointAccessMode = apigw.EndpointAccessMode.STRICT;
     const cwRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cwRole) {
       acknowledgeFinding(cwRole, {

@@ -4,17 +4,17 @@ import { EnvironmentTags } from '../environment/tags';
 /**
  * IAM for the management API (pure policy building, unit-tested).
  *
- * - The API's function may start / stop / reboot only instances tagged as blockchain-tenancy
- *   nodes (`aws:ResourceTag/blockchain-tenancy:node` present), and it checks in code that the
- *   instance's tenant and environment tags match the route.
+ * - The API's function may start / stop / reboot only instances of its own account and region
+ *   tagged as blockchain-tenancy nodes (node, environment and tenant tags present), and it checks
+ *   in code that the instance's tenant and environment tags match the route.
  * - Callers are scoped by route: {@link callerStatement} allows `execute-api:Invoke` on one
  *   environment's routes only, so an operator of tenant A cannot call tenant B's routes.
  */
-export function nodeActionStatement(partition = 'aws'): iam.PolicyStatement {
+export function nodeActionStatement(region: string, account: string, partition = 'aws'): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'NodeActionsOnBlockchainNodesOnly',
     actions: ['ec2:StartInstances', 'ec2:StopInstances', 'ec2:RebootInstances'],
-    resources: [`arn:${partition}:ec2:*:*:instance/*`],
+    resources: [`arn:${partition}:ec2:${region}:${account}:instance/*`],
     conditions: {
       StringLike: {
         [`aws:ResourceTag/${EnvironmentTags.NODE}`]: '?*',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { ManagementApi, REGISTRATION_PREFIX, callerStatement, nodeActionStatement } from '../../lib';
@@ -40,19 +41,71 @@ describe('the management API', () => {
     mgmt.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.anyValue(), RetentionInDays: 365 });
   });
 
-  it('has a WAF web ACL on its stage and a custom domain with TLS 1.2', () => {
+  it('has a WAF web ACL on its stage and a custom domain, both with an enhanced TLS policy in STRICT mode', () => {
     expect(JSON.stringify(all(mgmt, 'AWS::WAFv2::WebACLAssociation')[0].Properties.ResourceArn)).toContain('/stages/');
-    mgmt.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: 'api.blockchain.example.com', SecurityPolicy: 'TLS_1_2' });
-    mgmt.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true });
+    const strict = { SecurityPolicy: 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09', EndpointAccessMode: 'STRICT' };
+    mgmt.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: 'api.blockchain.example.com', ...strict });
+    mgmt.hasResourceProperties('AWS::ApiGateway::RestApi', { DisableExecuteApiEndpoint: true, ...strict });
   });
 
-  it('may act only on instances tagged as blockchain-tenancy nodes', () => {
-    const policy = JSON.stringify(all(mgmt, 'AWS::IAM::ManagedPolicy').map((p) => p.Properties));
-    expect(policy).toContain('"Action":["ec2:StartInstances","ec2:StopInstances","ec2:RebootInstances"]');
-    expect(policy).toContain('"aws:ResourceTag/blockchain-tenancy:node":"?*"');
-    expect(policy).toContain('"aws:ResourceTag/blockchain-tenancy:environment":"?*"');
-    const s = nodeActionStatement().toStatementJson() as { Condition: { StringLike: Record<string, string> } };
+  it('gives the default execute-api endpoint the same policy, and refuses legacy or edge policies', () => {
+    const stack = new Stack(testApp(), 'Tls');
+    new ManagementApi(stack, 'M');
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::RestApi', {
+      SecurityPolicy: 'SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09',
+      EndpointAccessMode: 'STRICT',
+      DisableExecuteApiEndpoint: false,
+    });
+    const tls13 = new Stack(testApp(), 'Tls13');
+    new ManagementApi(tls13, 'M', { securityPolicy: apigw.SecurityPolicy.TLS13_1_3_2025_09 });
+    Template.fromStack(tls13).hasResourceProperties('AWS::ApiGateway::RestApi', { SecurityPolicy: 'SecurityPolicy_TLS13_1_3_2025_09', EndpointAccessMode: 'STRICT' });
+    for (const legacy of [apigw.SecurityPolicy.TLS_1_2, apigw.SecurityPolicy.TLS_1_0, apigw.SecurityPolicy.TLS13_2025_EDGE]) {
+      expect(() => new ManagementApi(new Stack(testApp(), 'Legacy'), 'M', { securityPolicy: legacy })).toThrow(
+        `ManagementApi: securityPolicy is ${legacy}; use an enhanced regional policy`,
+      );
+    }
+  });
+
+  it('may act only on instances of its own account and region tagged as blockchain-tenancy nodes', () => {
+    type Statement = { Sid: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, Record<string, string>> };
+    const statements = all(mgmt, 'AWS::IAM::ManagedPolicy').flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
+    const nodeTags = { 'aws:ResourceTag/blockchain-tenancy:node': '?*', 'aws:ResourceTag/blockchain-tenancy:environment': '?*', 'aws:ResourceTag/blockchain-tenancy:tenant': '?*' };
+    const actions = bySid('NodeActionsOnBlockchainNodesOnly');
+    expect(actions.Action).toEqual(['ec2:StartInstances', 'ec2:StopInstances', 'ec2:RebootInstances']);
+    // The management stack of large-tenants.json is pinned to eu-west-1: its own region and account, no '*'.
+    const ownRegionAndAccount = (service: string, resource: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:eu-west-1:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
+    });
+    expect(actions.Resource).toEqual(ownRegionAndAccount('ec2', 'instance/*'));
+    expect(actions.Condition).toEqual({ StringLike: nodeTags });
+    const suspend = bySid('SuspendReplacementOfStoppedNodes');
+    expect(suspend.Resource).toEqual(ownRegionAndAccount('autoscaling', 'autoScalingGroup:*'));
+    expect(suspend.Condition).toEqual({ StringLike: nodeTags });
+    const s = nodeActionStatement('eu-west-1', '123456789012').toStatementJson() as { Resource: string; Condition: { StringLike: Record<string, string> } };
+    expect(s.Resource).toBe('arn:aws:ec2:eu-west-1:123456789012:instance/*');
     expect(Object.keys(s.Condition.StringLike).sort()).toEqual(['aws:ResourceTag/blockchain-tenancy:environment', 'aws:ResourceTag/blockchain-tenancy:node', 'aws:ResourceTag/blockchain-tenancy:tenant']);
+  });
+
+  it('may invoke credential issuers only: not authorizers, not NodeKeys', () => {
+    type Statement = { Sid: string; Action: string | string[]; Condition?: Record<string, Record<string, string>> };
+    const statements = all(mgmt, 'AWS::IAM::ManagedPolicy').flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+    const invoke = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('lambda:')));
+    expect(invoke.map((s) => s.Sid)).toEqual(['CallEnvironmentIssuers']);
+    expect(invoke[0].Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/blockchain-tenancy:function': 'credential-issuer' },
+      StringLike: { 'aws:ResourceTag/blockchain-tenancy:environment': '?*', 'aws:ResourceTag/blockchain-tenancy:tenant': '?*' },
+    });
+    // Exactly the issuers carry that tag in every environment stack.
+    for (const stack of stacks) {
+      const t = Template.fromStack(stack);
+      const tagged = Object.entries(t.findResources('AWS::Lambda::Function')).filter(([, r]) =>
+        ((r as R).Properties.Tags as { Key: string; Value: string }[] | undefined)?.some((tag) => tag.Key === 'blockchain-tenancy:function'),
+      );
+      expect(tagged.map(([id]) => id).every((id) => /CredentialsIssuer[0-9A-F]{8}$/.test(id)), stack.stackName).toBe(true);
+      expect(tagged.length, stack.stackName).toBe(stack.blockchainEnvironment.credentials ? 1 : 0);
+      for (const [, r] of tagged) expect((r as R).Properties.Tags).toEqual(expect.arrayContaining([{ Key: 'blockchain-tenancy:function', Value: 'credential-issuer' }]));
+    }
   });
 
   it('scopes callers to one environment\'s routes', () => {
