@@ -11,7 +11,11 @@ import { EnvironmentSecurityGroups } from './environment-security-groups';
 
 /** Subnet group names of an environment VPC (part of construct ids: do not rename). */
 export const SubnetGroups = {
-  /** Public subnets: only the internet-facing load balancer lives here. */
+  /**
+   * Public subnets: only the internet-facing load balancer lives here. Without `internetFacing`
+   * the group's address space stays reserved (so the private subnets keep their CIDRs when
+   * ingress is added later) but no subnet, route or gateway is created.
+   */
   INGRESS: 'Ingress',
   /** Private isolated subnets: nodes, EFS mount targets, Lambdas and endpoints. No route out. */
   PRIVATE: 'Private',
@@ -50,6 +54,13 @@ export interface EnvironmentNetworkProps {
    */
   readonly ecrEndpoints?: boolean;
   /**
+   * Create the public subnets and the internet gateway for an internet-facing load balancer.
+   * Without it the environment has no internet path at all: no internet gateway, no public
+   * subnet, no default route (the public subnets' address space stays reserved).
+   * @default false
+   */
+  readonly internetFacing?: boolean;
+  /**
    * Port of the node auth gate.
    * @default 8080
    */
@@ -63,9 +74,10 @@ export interface EnvironmentNetworkProps {
 
 /**
  * One environment's isolated network: its own VPC (public subnets for the load balancer only,
- * private isolated subnets for everything else, no NAT, no route to the internet from private
- * subnets), encrypted flow logs, a closed default security group, an S3 gateway endpoint, the
- * interface endpoints nodes and Lambdas need, and the typed security groups.
+ * and only when `internetFacing`; private isolated subnets for everything else, no NAT, no route
+ * to the internet from private subnets), encrypted flow logs, a closed default security group,
+ * an S3 gateway endpoint with a policy (OS repositories, ECR layers, this environment's assets),
+ * the interface endpoints nodes and Lambdas need, and the typed security groups.
  */
 export class EnvironmentNetwork extends Construct {
   /** The environment's VPC. */
@@ -74,12 +86,16 @@ export class EnvironmentNetwork extends Construct {
   public readonly securityGroups: EnvironmentSecurityGroups;
   /** The flow log group (encrypted with the environment key). */
   public readonly flowLogGroup: logs.LogGroup;
+  /** The S3 gateway endpoint (its policy allows only what nodes need; see {@link allowS3ObjectReads}). */
+  public readonly s3Endpoint: ec2.GatewayVpcEndpoint;
+  /** Whether the VPC has public subnets and an internet gateway (for a load balancer). */
+  public readonly internetFacing: boolean;
   /** Interface endpoints by service name (e.g. `secretsmanager`). */
   public readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
   private readonly endpointMap: Record<string, ec2.InterfaceVpcEndpoint>;
   /** Selection of the private isolated subnets (nodes, Lambdas, mount targets). */
   public readonly privateSubnets: ec2.SubnetSelection = { subnetGroupName: SubnetGroups.PRIVATE };
-  /** Selection of the public subnets (load balancer only). */
+  /** Selection of the public subnets (load balancer only; empty unless `internetFacing`). */
   public readonly ingressSubnets: ec2.SubnetSelection = { subnetGroupName: SubnetGroups.INGRESS };
 
   constructor(scope: Construct, id: string, props: EnvironmentNetworkProps) {
@@ -101,16 +117,19 @@ export class EnvironmentNetwork extends Construct {
       );
     }
 
+    this.internetFacing = props.internetFacing ?? false;
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr),
       ...(props.availabilityZones ? { availabilityZones: [...props.availabilityZones] } : { maxAzs: azCount }),
       natGateways: 0,
-      createInternetGateway: true,
+      createInternetGateway: this.internetFacing,
       restrictDefaultSecurityGroup: true,
       enableDnsHostnames: true,
       enableDnsSupport: true,
       subnetConfiguration: [
-        { name: SubnetGroups.INGRESS, subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false },
+        // Reserved (not created) without ingress: same address plan either way, so adding ingress
+        // later does not move the private subnets (nodes' peer addresses, mount targets).
+        { name: SubnetGroups.INGRESS, subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false, reserved: !this.internetFacing },
         { name: SubnetGroups.PRIVATE, subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       ],
     });
@@ -162,14 +181,22 @@ export class EnvironmentNetwork extends Construct {
 
     this.securityGroups = new EnvironmentSecurityGroups(this, 'SecurityGroups', {
       vpc: this.vpc,
+      internetFacing: this.internetFacing,
       ...(props.gatePort !== undefined ? { gatePort: props.gatePort } : {}),
       ...(props.p2pPort !== undefined ? { p2pPort: props.p2pPort } : {}),
     });
 
-    this.vpc.addGatewayEndpoint('S3Endpoint', {
+    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3Endpoint', {
       service: ec2.GatewayVpcEndpointAwsService.S3,
       subnets: [this.privateSubnets],
     });
+    // The endpoint policy replaces the default "any principal, any bucket": nodes read only the
+    // buckets below (and this environment's node programs, added by allowS3ObjectReads).
+    const region = stack.region;
+    // Amazon Linux 2023 package repositories (dnf: docker, amazon-efs-utils, jq, Node.js) are
+    // served from the AWS-owned regional bucket al2023-repos-<region>-de612dc2.
+    this.allowS3ObjectReads('AmazonLinuxRepositories', [`arn:${stack.partition}:s3:::al2023-repos-${region}-de612dc2/*`]);
+    // ECR image layers: allowed by addEndpoint when the ECR Docker endpoint is added.
 
     const services: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
       Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
@@ -192,6 +219,18 @@ export class EnvironmentNetwork extends Construct {
   }
 
   /**
+   * Lets principals in the VPC read these S3 objects through the gateway endpoint (the endpoint
+   * allows nothing else): e.g. this environment's CDK asset objects that nodes download at boot.
+   * Identity policies still decide who may read them; the endpoint only bounds what any
+   * principal in the VPC can reach.
+   */
+  public allowS3ObjectReads(sid: string, objectArns: readonly string[]): void {
+    this.s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({ sid, principals: [new iam.AnyPrincipal()], actions: ['s3:GetObject'], resources: [...objectArns] }),
+    );
+  }
+
+  /**
    * Adds an interface endpoint (private DNS, in the private subnets, behind the endpoints group)
    * unless one for the same service exists; returns it.
    */
@@ -206,6 +245,12 @@ export class EnvironmentNetwork extends Construct {
       privateDnsEnabled: true,
     });
     this.endpointMap[service.shortName] = endpoint;
+    if (service.shortName === ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER.shortName) {
+      // Image pulls through the ECR endpoints download the layers from the AWS-owned regional
+      // bucket prod-<region>-starport-layer-bucket, through the S3 gateway endpoint.
+      const stack = Stack.of(this);
+      this.allowS3ObjectReads('EcrImageLayers', [`arn:${stack.partition}:s3:::prod-${stack.region}-starport-layer-bucket/*`]);
+    }
     return endpoint;
   }
 }

@@ -17,16 +17,22 @@ export interface EnvironmentSecurityGroupsProps {
    * @default 30303
    */
   readonly p2pPort?: number;
+  /**
+   * Open 443 (and 80, which only redirects) from the internet on the `ingress` group, for an
+   * internet-facing load balancer. Without it no group of the environment is open to the internet.
+   * @default false
+   */
+  readonly internetFacing?: boolean;
 }
 
 /**
  * The typed security groups of one environment. Every group denies all egress unless a rule
  * below opens it, and every rule names a peer group, never a CIDR, except the load balancer's
- * public 443 (and 80, which only redirects).
+ * public 443 (and 80, which only redirects), which exist only when `internetFacing`.
  *
  * | group      | inbound                                   | outbound                          |
  * |------------|-------------------------------------------|-----------------------------------|
- * | ingress    | 443, 80 from the internet                 | gate port to nodeGate             |
+ * | ingress    | 443, 80 from the internet (internetFacing only) | gate port to nodeGate       |
  * | nodeGate   | gate port from ingress                    | -                                 |
  * | nodePeer   | p2p TCP+UDP from nodePeer                 | p2p to nodePeer, 443 to endpoints, NFS to fileSystem |
  * | fileSystem | NFS 2049 from nodePeer                    | -                                 |
@@ -71,16 +77,18 @@ export class EnvironmentSecurityGroups extends Construct {
     this.functions = group('Functions', 'Lambda functions in the VPC: AWS APIs through endpoints only');
     this.endpoints = group('Endpoints', 'Interface VPC endpoints: HTTPS from nodes and functions only');
 
-    this.ingress.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(Ports.HTTPS), 'HTTPS from clients');
-    this.ingress.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(Ports.HTTP_REDIRECT), 'HTTP, answered only with a redirect to HTTPS');
-    for (const port of [Ports.HTTPS, Ports.HTTP_REDIRECT]) {
-      const rule = this.ingress.node.findChild(`from 0.0.0.0_0:${port}`);
-      const reason =
-        port === Ports.HTTPS
-          ? 'The internet-facing load balancer serves dApps on 443 (TLS, WAF, app credentials checked at the node gate).'
-          : 'Port 80 on the internet-facing load balancer only answers with a redirect to HTTPS.';
-      acknowledgeFinding(rule, { id: 'AwsSolutions-EC23', reason });
-      if (port === Ports.HTTP_REDIRECT) skipCheckov(rule, ['CKV_AWS_260'], reason);
+    if (props.internetFacing) {
+      this.ingress.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(Ports.HTTPS), 'HTTPS from clients');
+      this.ingress.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(Ports.HTTP_REDIRECT), 'HTTP, answered only with a redirect to HTTPS');
+      for (const port of [Ports.HTTPS, Ports.HTTP_REDIRECT]) {
+        const rule = this.ingress.node.findChild(`from 0.0.0.0_0:${port}`);
+        const reason =
+          port === Ports.HTTPS
+            ? 'The internet-facing load balancer serves dApps on 443 (TLS, WAF, app credentials checked at the node gate).'
+            : 'Port 80 on the internet-facing load balancer only answers with a redirect to HTTPS.';
+        acknowledgeFinding(rule, { id: 'AwsSolutions-EC23', reason });
+        if (port === Ports.HTTP_REDIRECT) skipCheckov(rule, ['CKV_AWS_260'], reason);
+      }
     }
     this.ingress.connections.allowTo(this.nodeGate, ec2.Port.tcp(this.gatePort), 'Load balancer to node auth gate');
 

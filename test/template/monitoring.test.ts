@@ -14,7 +14,8 @@ import { testApp } from '../support/synth';
 function build(validators: number, opts: { members?: number; blockPeriodSeconds?: number; minPeers?: number } = {}) {
   const stack = new Stack(testApp(), `Mon${validators}`);
   const env = new BlockchainEnvironment(stack, 'Env', { tenantId: 'acme', environmentId: 'dev' });
-  const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc: env.vpc, internetFacing: true, securityGroup: env.securityGroups.ingress });
+  // An environment without ingress has no public subnets (no internet path): an internal ALB is enough to alarm on.
+  const alb = new elbv2.ApplicationLoadBalancer(stack, 'Alb', { vpc: env.vpc, internetFacing: false, vpcSubnets: env.network.privateSubnets, securityGroup: env.securityGroups.ingress });
   const tg = new elbv2.ApplicationTargetGroup(stack, 'Tg', { vpc: env.vpc, port: 8080, protocol: elbv2.ApplicationProtocol.HTTP });
   alb.addListener('Listener', { port: 80, defaultTargetGroups: [tg] });
   const authorizer = new lambda.Function(stack, 'Authorizer', {
@@ -41,7 +42,7 @@ function build(validators: number, opts: { members?: number; blockPeriodSeconds?
     webAclMetricName: 'acme-dev-acl',
     authorizer,
     alarmTopic: topic,
-    authorizerDenies: new cloudwatch.Metric({ namespace: 'BlockchainTenancy', metricName: 'AuthorizerDenies', dimensionsMap: { Tenant: 'acme', Environment: 'dev' }, statistic: 'Sum' }),
+    authorizerDenies: new cloudwatch.Metric({ namespace: 'BlockchainTenancy/acme/dev', metricName: 'AuthorizerDenies', dimensionsMap: { Tenant: 'acme', Environment: 'dev' }, statistic: 'Sum' }),
     ...(opts.minPeers !== undefined ? { thresholds: { minPeers: opts.minPeers } } : {}),
   });
   return { stack, monitoring, template: Template.fromStack(stack), topic };
@@ -68,7 +69,8 @@ describe.each([
         Threshold: minPeers,
         ComparisonOperator: 'LessThanThreshold',
         MetricName: 'PeerCount',
-        Namespace: 'BlockchainTenancy',
+        // The environment's own namespace: another tenant's nodes cannot publish into it.
+        Namespace: 'BlockchainTenancy/acme/dev',
         Statistic: 'Minimum',
         TreatMissingData: 'breaching',
       });

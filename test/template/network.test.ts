@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { BlockchainEnvironment, EnvironmentTags, Ports } from '../../lib';
@@ -10,6 +11,8 @@ type Resources = Record<string, { Type: string; Properties?: Record<string, unkn
 
 const { stacks } = buildTenantApp(JSON.parse(readFileSync('test/fixtures/large-tenants.json', 'utf8')));
 const byName = templates(stacks);
+/** The fixture's environments with `ingress` (the others must have no internet path). */
+const withIngress = new Set(['AcmeProd', 'GlobexProdUs', 'InitechQa']);
 const resourcesOf = (t: Template) => t.toJSON().Resources as Resources;
 const ofType = (t: Template, type: string) => Object.entries(resourcesOf(t)).filter(([, r]) => r.Type === type);
 const logicalIdOfType = (t: Template, type: string, idPart: string) => {
@@ -45,16 +48,21 @@ describe('each environment stack', () => {
     expect(JSON.stringify(t.toJSON())).not.toContain('Fn::ImportValue');
   });
 
-  it.each([...byName.entries()])('%s opens only 443 and 80 to the internet, on the load balancer group', (_name, t) => {
+  it.each([...byName.entries()])('%s opens only 443 and 80 to the internet, on the load balancer group, and only with ingress', (name, t) => {
     const ingressGroup = logicalIdOfType(t, 'AWS::EC2::SecurityGroup', 'SecurityGroupsIngress');
     const open = ofType(t, 'AWS::EC2::SecurityGroupIngress')
       .map(([, r]) => r.Properties!)
       .filter((p) => p.CidrIp === '0.0.0.0/0' || p.CidrIpv6 === '::/0')
       .map((p) => ({ group: (p.GroupId as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0], from: p.FromPort, to: p.ToPort }));
-    expect(open).toEqual([
-      { group: ingressGroup, from: 443, to: 443 },
-      { group: ingressGroup, from: 80, to: 80 },
-    ]);
+    expect(withIngress.has(name), 'fixture: ingress').toBe(stacks.find((s) => s.stackName === name)!.blockchainEnvironment.ingress !== undefined);
+    expect(open).toEqual(
+      withIngress.has(name)
+        ? [
+            { group: ingressGroup, from: 443, to: 443 },
+            { group: ingressGroup, from: 80, to: 80 },
+          ]
+        : [],
+    );
     // No group carries inline rules that could hide an open port.
     for (const [, sg] of ofType(t, 'AWS::EC2::SecurityGroup')) {
       expect(sg.Properties!.SecurityGroupIngress).toBeUndefined();
@@ -87,7 +95,15 @@ describe('each environment stack', () => {
     }
   });
 
-  it.each([...byName.entries()])('%s routes 0.0.0.0/0 only from the public (load balancer) subnets', (_name, t) => {
+  it.each([...byName.entries()].filter(([name]) => !withIngress.has(name)))('%s (no ingress) has no internet path at all: no gateway, no public subnet, no route', (_name, t) => {
+    for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::VPCGatewayAttachment', 'AWS::EC2::Route', 'AWS::EC2::EIP']) t.resourceCountIs(type, 0);
+    expect(ofType(t, 'AWS::EC2::Subnet').map(([id]) => id).filter((id) => !id.includes('VpcPrivateSubnet'))).toEqual([]);
+    expect(ofType(t, 'AWS::EC2::RouteTable').map(([id]) => id).filter((id) => !id.includes('VpcPrivateSubnet'))).toEqual([]);
+    expect(ofType(t, 'AWS::EC2::Subnet').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each([...byName.entries()].filter(([name]) => withIngress.has(name)))('%s routes 0.0.0.0/0 only from the public (load balancer) subnets', (_name, t) => {
+    t.resourceCountIs('AWS::EC2::InternetGateway', 1);
     const routes = ofType(t, 'AWS::EC2::Route').map(([, r]) => r.Properties!);
     const publicTables = ofType(t, 'AWS::EC2::RouteTable')
       .filter(([id]) => id.includes('VpcIngressSubnet'))
@@ -167,6 +183,46 @@ describe('each environment stack', () => {
       [functions, 443, 443],
       [nodePeer, 443, 443],
     ].sort());
+  });
+
+  it.each([...byName.entries()])('%s lets the S3 gateway endpoint reach only OS repositories, ECR layers and its own node programs', (name, t) => {
+    const [[, endpoint]] = ofType(t, 'AWS::EC2::VPCEndpoint').filter(([, r]) => r.Properties!.VpcEndpointType === 'Gateway');
+    const statements = (endpoint.Properties!.PolicyDocument as { Statement: { Sid: string; Effect: string; Action: string; Principal: unknown; Resource: unknown }[] }).Statement;
+    const stack = stacks.find((s) => s.stackName === name)!;
+    const bucket = (b: string) => stack.resolve(`arn:${stack.partition}:s3:::${b}/*`) as unknown;
+    const expected: Record<string, unknown[]> = { AmazonLinuxRepositories: [bucket(`al2023-repos-${stack.region}-de612dc2`)] };
+    if (stack.blockchainEnvironment.network.interfaceEndpoints['ecr.dkr']) expected.EcrImageLayers = [bucket(`prod-${stack.region}-starport-layer-bucket`)];
+    for (const s of statements) {
+      expect(s).toMatchObject({ Effect: 'Allow', Action: 's3:GetObject', Principal: { AWS: '*' } });
+    }
+    const programs = statements.find((s) => s.Sid === 'EnvironmentNodePrograms');
+    expect(programs, 'node programs').toBeDefined();
+    // Exactly the two node-program objects of this stack's own asset bucket, by key.
+    const objects = JSON.stringify(programs!.Resource);
+    expect(objects).toContain('cdk-hnb659fds-assets-');
+    expect(objects.match(/\.zip/g)).toHaveLength(2);
+    expect(Object.fromEntries(statements.filter((s) => s.Sid !== 'EnvironmentNodePrograms').map((s) => [s.Sid, [s.Resource].flat()]))).toEqual(expected);
+  });
+
+  it('keeps the private subnets (node addresses, mount targets) where they are when ingress is added', () => {
+    const cidrs = (ingress: boolean) => {
+      const stack = new Stack(testApp(), 'Plan', { env: { region: 'eu-west-1' } });
+      new BlockchainEnvironment(stack, 'Env', {
+        tenantId: 'acme',
+        environmentId: 'dev',
+        cidr: '10.40.0.0/16',
+        chain: {},
+        ...(ingress ? { ingress: { certificate: acm.Certificate.fromCertificateArn(stack, 'C', 'arn:aws:acm:eu-west-1:123456789012:certificate/0b6b8a1e-1111-4c3e-9a55-2f0d7d0c1a2b') } } : {}),
+      });
+      return Object.fromEntries(
+        ofType(Template.fromStack(stack), 'AWS::EC2::Subnet')
+          .filter(([id]) => id.includes('VpcPrivateSubnet'))
+          .map(([id, r]) => [id, r.Properties!.CidrBlock]),
+      );
+    };
+    const without = cidrs(false);
+    expect(Object.keys(without)).toHaveLength(2);
+    expect(cidrs(true)).toEqual(without);
   });
 
   it('uses 3 availability zones when the config lists 3', () => {
