@@ -38,8 +38,11 @@ export class GateMetrics {
     return data;
   }
 
-  /** Publishes the datums (errors are reported, never thrown: metrics must not break the gate). */
-  async publish(client: CloudWatchClient, data: MetricDatum[]): Promise<void> {
-    await client.send(new PutMetricDataCommand({ Namespace: NodeMetrics.NAMESPACE, MetricData: data }));
+  /**
+   * Publishes the datums into `namespace`, the environment's own (`nodeMetricNamespace`: the only
+   * one the node's role may write to). Errors are reported, never thrown: metrics must not break the gate.
+   */
+  async publish(client: CloudWatchClient, data: MetricDatum[], namespace: string): Promise<void> {
+    await client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
   }
 }

@@ -4,6 +4,7 @@
  * UPSTREAM_WS (ws://127.0.0.1:8546), ALLOW_TTL_SECONDS (30), EXTRA_ALLOWED_PREFIXES (comma list).
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { nodeMetricNamespace } from '../../lib/operations/metric-names';
 import { createGate } from './gate';
 import { lambdaAuthorizer } from './lambda-authorizer';
 
@@ -24,9 +25,10 @@ const gate = createGate({
 if (env.BT_TENANT && env.BT_ENVIRONMENT) {
   const cloudwatch = new CloudWatchClient({});
   const dims = { tenantId: env.BT_TENANT, environmentId: env.BT_ENVIRONMENT, nodeId: env.NODE_ID };
+  const namespace = nodeMetricNamespace(env.BT_TENANT, env.BT_ENVIRONMENT);
   setInterval(() => {
     const data = gate.metrics.drain(dims, gate.cache);
-    gate.metrics.publish(cloudwatch, data).catch((e: Error) => console.error(JSON.stringify({ msg: 'gate metrics not published', error: e.name })));
+    gate.metrics.publish(cloudwatch, data, namespace).catch((e: Error) => console.error(JSON.stringify({ msg: 'gate metrics not published', error: e.name })));
   }, 60_000).unref();
 }
 gate.server.listen(Number(env.GATE_PORT ?? 8080), '0.0.0.0', () => console.log(JSON.stringify({ msg: 'node gate listening', node: env.NODE_ID })));

@@ -1,5 +1,5 @@
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand, StandardUnit } from '@aws-sdk/client-cloudwatch';
-import { MetricDimensions, NodeMetrics } from '../../lib/operations/metric-names';
+import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from '../../lib/operations/metric-names';
 import { NodeSample, collectSample } from './collect';
 
 /** Where and as whom a node publishes. */
@@ -22,6 +22,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): PublisherConfig {
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') {
     throw new Error(`node-metrics: BT_RPC_URL host is ${host}; the publisher reads only the local client (127.0.0.1)`);
   }
+  // Validates the ids too: the namespace is the only one the node's role may publish into.
+  nodeMetricNamespace(env.BT_TENANT!, env.BT_ENVIRONMENT!);
   return { tenantId: env.BT_TENANT!, environmentId: env.BT_ENVIRONMENT!, nodeId: env.BT_NODE!, rpcUrl };
 }
 
@@ -42,9 +44,9 @@ export function toMetricData(config: PublisherConfig, sample: NodeSample, at: Da
   return data;
 }
 
-/** Collects one sample and publishes it; returns the sample. */
+/** Collects one sample and publishes it into the environment's own namespace; returns the sample. */
 export async function publishOnce(config: PublisherConfig, cloudwatch: CloudWatchClient, now = new Date()): Promise<NodeSample> {
   const sample = await collectSample(config.rpcUrl);
-  await cloudwatch.send(new PutMetricDataCommand({ Namespace: NodeMetrics.NAMESPACE, MetricData: toMetricData(config, sample, now) }));
+  await cloudwatch.send(new PutMetricDataCommand({ Namespace: nodeMetricNamespace(config.tenantId, config.environmentId), MetricData: toMetricData(config, sample, now) }));
   return sample;
 }

@@ -19,6 +19,8 @@ export interface IngressConfig {
 export interface CredentialsConfig {
   readonly defaultLifetimeDays?: number;
   readonly maxLifetimeDays?: number;
+  /** The authorizer's reserved concurrency (1-900). @default 10 */
+  readonly authorizerReservedConcurrency?: number;
 }
 
 const CERT = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
@@ -55,12 +57,15 @@ export function readIngressConfig(r: FieldReader, path: string, value: unknown):
 }
 
 export function readCredentialsConfig(r: FieldReader, path: string, value: unknown): CredentialsConfig | undefined {
-  const o = r.object(path, value, ['defaultLifetimeDays', 'maxLifetimeDays']);
+  const o = r.object(path, value, ['defaultLifetimeDays', 'maxLifetimeDays', 'authorizerReservedConcurrency']);
   if (!o) return undefined;
   const before = r.problems.length;
   const out: { -readonly [K in keyof CredentialsConfig]: CredentialsConfig[K] } = {};
   if (o.maxLifetimeDays !== undefined) out.maxLifetimeDays = r.integer(join(path, 'maxLifetimeDays'), o.maxLifetimeDays, { min: 1, max: 3650 });
   if (o.defaultLifetimeDays !== undefined) out.defaultLifetimeDays = r.integer(join(path, 'defaultLifetimeDays'), o.defaultLifetimeDays, { min: 1, max: 3650 });
+  if (o.authorizerReservedConcurrency !== undefined) {
+    out.authorizerReservedConcurrency = r.integer(join(path, 'authorizerReservedConcurrency'), o.authorizerReservedConcurrency, { min: 1, max: 900 });
+  }
   const max = out.maxLifetimeDays ?? 365;
   if (out.defaultLifetimeDays !== undefined && out.defaultLifetimeDays > max) {
     r.fail(join(path, 'defaultLifetimeDays'), `${out.defaultLifetimeDays} is longer than maxLifetimeDays (${max}); lower it or raise maxLifetimeDays`);

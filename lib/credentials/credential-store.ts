@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,10 +13,15 @@ import { argon2LayerCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { SinglePolicyRole } from '../security/single-policy-role';
-import { MetricDimensions, NodeMetrics } from '../operations/metric-names';
+import { MetricDimensions, nodeMetricNamespace } from '../operations/metric-names';
+import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../environment/tags';
+import { acknowledgeLambdaVpcAccess, lambdaVpcAccessStatements } from '../security/lambda-vpc-access';
 import { credentialSecretPrefix } from './credential-format';
 
 const AUTHORIZER_DENIES = 'AuthorizerDenies';
+
+/** Default reserved concurrency of an environment's authorizer. */
+export const DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY = 10;
 
 /** Props of {@link CredentialStore}. */
 export interface CredentialStoreProps {
@@ -37,6 +42,18 @@ export interface CredentialStoreProps {
   readonly maxLifetimeDays?: number;
   /** How long the authorizer caches an allow (seconds). @default 60 */
   readonly allowCacheSeconds?: number;
+  /**
+   * Reserved concurrency of the authorizer: the most authorizations this environment can run at
+   * once, and a share of the account's Lambda concurrency no other environment can take from it.
+   * Tenants share accounts, so without it one environment's authorizer could use every unreserved
+   * execution of the account and starve the others. When the authorizer is throttled, the node
+   * gate still answers from its decision cache; a request that needs a new decision is refused
+   * (fail closed: HTTP 503 with Retry-After, never an allow) and the client retries. Each
+   * environment's reservation comes out of the account's concurrency limit (1000 by default, of
+   * which Lambda keeps 100 unreserved): raise the limit before deploying many environments.
+   * @default 10
+   */
+  readonly authorizerReservedConcurrency?: number;
   /** Log group removal. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -77,6 +94,14 @@ export class CredentialStore extends Construct {
           `and ${Object.keys(props.nodeMembers).length} nodes make them ${bytes} bytes (Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}); use shorter node and member ids, or fewer nodes in one environment`,
       );
     }
+    const reserved = props.authorizerReservedConcurrency ?? DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY;
+    if (!Number.isInteger(reserved) || reserved < 1 || reserved > 900) {
+      throw new Error(
+        `CredentialStore (${props.tenantId}/${props.environmentId}): authorizerReservedConcurrency is ${reserved}; use a whole number from 1 to 900 ` +
+          `(the default account limit is 1000 and Lambda keeps 100 unreserved), e.g. ${DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY}`,
+      );
+    }
+    const vpcAccess = { vpc: props.vpc, subnets: props.vpc.selectSubnets(props.subnets).subnets, securityGroups: [props.securityGroup] };
     const make = (name: 'Issuer' | 'Authorizer', entry: string, statements: iam.PolicyStatement[], env: Record<string, string>) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         encryptionKey: props.encryptionKey,
@@ -86,16 +111,13 @@ export class CredentialStore extends Construct {
       const identity = new SinglePolicyRole(this, `${name}Identity`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
-        awsManagedPolicies: ['service-role/AWSLambdaVPCAccessExecutionRole'],
         statements: [
           ...statements,
+          ...lambdaVpcAccessStatements(this, vpcAccess),
           new iam.PolicyStatement({ sid: 'DecryptOwnEnvironmentVariables', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: { StringEquals: { 'kms:EncryptionContext:aws:lambda:FunctionArn': stack.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } } }),
           new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] })],
       });
-      acknowledgeFinding(identity.role, {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        reason: 'A function in the VPC needs to manage its network interfaces; AWS maintains this minimal policy.',
-      });
+      acknowledgeLambdaVpcAccess(identity.policy);
       acknowledgeFinding(identity.policy, {
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'secretsmanager', `secret:${this.secretPrefix}*`)}]`,
         reason: "One secret per credential with a random ARN suffix, created at run time: the wildcard is this environment's credential prefix only.",
@@ -118,17 +140,12 @@ export class CredentialStore extends Construct {
         securityGroups: [props.securityGroup],
         environment: { ...environment, ...env },
         environmentEncryption: props.encryptionKey,
+        ...(name === 'Authorizer' ? { reservedConcurrentExecutions: reserved } : {}),
         description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
         bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*', 'argon2'], forceDockerBundling: false },
       });
       acknowledgeRule(fn, 'LambdaDLQ', 'Invoked synchronously (gate, API Gateway, management API): the caller receives every failure; a DLQ would never be read.', ['CKV_AWS_116']);
-      acknowledgeRule(
-        fn,
-        'LambdaConcurrency',
-        'Reserved concurrency would be taken from the account pool of every tenant stack; throttling is done by WAF rate rules and the gate cache instead.',
-        ['CKV_AWS_115'],
-      );
-      return { fn, logGroup };
+      return { fn, logGroup, identity };
     };
 
     const authorizer = make(
@@ -144,7 +161,7 @@ export class CredentialStore extends Construct {
     // Denied decisions as a metric, from the authorizer's decision log lines (no secrets in them).
     new logs.MetricFilter(this, 'AuthorizerDenies', {
       logGroup: authorizer.logGroup,
-      metricNamespace: NodeMetrics.NAMESPACE,
+      metricNamespace: nodeMetricNamespace(props.tenantId, props.environmentId),
       metricName: AUTHORIZER_DENIES,
       filterPattern: logs.FilterPattern.all(logs.FilterPattern.stringValue('$.msg', '=', 'authorize'), logs.FilterPattern.stringValue('$.outcome', '!=', 'allowed')),
       metricValue: '1',
@@ -152,7 +169,7 @@ export class CredentialStore extends Construct {
     });
     this.tenantId = props.tenantId;
     this.environmentId = props.environmentId;
-    this.issuer = make(
+    const issuer = make(
       'Issuer',
       'issuer',
       [
@@ -169,11 +186,25 @@ export class CredentialStore extends Construct {
         DEFAULT_LIFETIME_DAYS: String(props.defaultLifetimeDays ?? 90),
         MAX_LIFETIME_DAYS: String(props.maxLifetimeDays ?? 365),
       },
-    ).fn;
-    acknowledgeFinding(this.node.findChild('IssuerIdentity'), {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'secretsmanager:ListSecrets supports no resource-level permissions; the issuer filters by this environment prefix and can read only that prefix.',
-    });
+    );
+    this.issuer = issuer.fn;
+    // The management API may invoke functions with this tag only (not authorizers, not NodeKeys).
+    Tags.of(issuer.fn).add(EnvironmentTags.FUNCTION, CREDENTIAL_ISSUER_FUNCTION_TAG);
+    acknowledgeRule(
+      issuer.fn,
+      'LambdaConcurrency',
+      "Called only by the management API, whose credential routes API Gateway throttles per route and WAF per IP; a reservation would take a fixed share of the account's concurrency that every tenant's environments share.",
+      ['CKV_AWS_115'],
+    );
+    for (const { identity, what } of [
+      { identity: issuer.identity, what: 'secretsmanager:ListSecrets (the issuer filters by this environment prefix and can read only that prefix) and' },
+      { identity: authorizer.identity, what: '' },
+    ]) {
+      acknowledgeFinding(identity.policy, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `${what} ec2:DescribeNetworkInterfaces / DescribeSubnets (Lambda-in-VPC) support no resource-level permissions; they only read.`.trim(),
+      });
+    }
   }
 
   /** Lets a principal call the authorizer (e.g. a node gate). Statement for a managed policy. */
@@ -184,7 +215,7 @@ export class CredentialStore extends Construct {
   /** Denied authorizations (wrong, unknown, expired, revoked credentials; other members). */
   public metricAuthorizerDenies(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: NodeMetrics.NAMESPACE,
+      namespace: nodeMetricNamespace(this.tenantId, this.environmentId),
       metricName: AUTHORIZER_DENIES,
       dimensionsMap: { [MetricDimensions.TENANT]: this.tenantId, [MetricDimensions.ENVIRONMENT]: this.environmentId },
       statistic: 'Sum',

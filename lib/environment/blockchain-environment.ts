@@ -97,6 +97,12 @@ export interface CredentialOptions {
   readonly maxLifetimeDays?: number;
   /** How long the authorizer caches an allow (seconds). @default 60 */
   readonly allowCacheSeconds?: number;
+  /**
+   * The authorizer's reserved concurrency: this environment's bounded share of the account's
+   * Lambda concurrency (see `CredentialStoreProps.authorizerReservedConcurrency`).
+   * @default 10
+   */
+  readonly authorizerReservedConcurrency?: number;
 }
 
 /** Ingress options of a {@link BlockchainEnvironment}. */
@@ -184,6 +190,8 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
       ...(props.maxAzs !== undefined ? { maxAzs: props.maxAzs } : {}),
       ...(props.flowLogRetention !== undefined ? { flowLogRetention: props.flowLogRetention } : {}),
       ...(props.ecrEndpoints !== undefined ? { ecrEndpoints: props.ecrEndpoints } : {}),
+      // No load balancer, no internet path: no gateway, no public subnet, no open group.
+      internetFacing: props.chain !== undefined && props.ingress !== undefined,
     });
     this.vpc = this.network.vpc;
     this.securityGroups = this.network.securityGroups;
@@ -216,9 +224,16 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
         ...(props.credentials?.defaultLifetimeDays !== undefined ? { defaultLifetimeDays: props.credentials.defaultLifetimeDays } : {}),
         ...(props.credentials?.maxLifetimeDays !== undefined ? { maxLifetimeDays: props.credentials.maxLifetimeDays } : {}),
         ...(props.credentials?.allowCacheSeconds !== undefined ? { allowCacheSeconds: props.credentials.allowCacheSeconds } : {}),
+        ...(props.credentials?.authorizerReservedConcurrency !== undefined ? { authorizerReservedConcurrency: props.credentials.authorizerReservedConcurrency } : {}),
       });
       const gateAsset = nodeProgramAsset(this, 'NodeGateProgram', 'node-gate');
       const metricsAsset = nodeProgramAsset(this, 'NodeMetricsProgram', 'node-metrics');
+      // Nodes download these two objects of this environment's CDK assets at boot, through the
+      // S3 gateway endpoint (its policy allows them and the OS repositories, nothing else).
+      this.network.allowS3ObjectReads('EnvironmentNodePrograms', [
+        gateAsset.bucket.arnForObjects(gateAsset.s3ObjectKey),
+        metricsAsset.bucket.arnForObjects(metricsAsset.s3ObjectKey),
+      ]);
       for (const node of fleet.nodes) {
         installNodeServices(node, {
           tenantId: this.tenantId,

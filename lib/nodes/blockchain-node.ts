@@ -12,7 +12,7 @@ import { chainManifestSecretName, nodeKeySecretName } from '../chain/node-secret
 import { BlockchainClient } from '../chain/protocols';
 import { EnvironmentTags } from '../environment/tags';
 import { EnvironmentSecurityGroups } from '../network/environment-security-groups';
-import { NodeMetrics } from '../operations/metric-names';
+import { NodeMetrics, nodeMetricNamespace } from '../operations/metric-names';
 import { nodeMetric } from '../operations/node-metric';
 import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
@@ -144,8 +144,28 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
     const identity = new SinglePolicyRole(this, 'Identity', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: `Node ${node.id} of ${props.tenantId}/${props.environmentId}: its own key, storage and peer address`,
-      awsManagedPolicies: ['AmazonSSMManagedInstanceCore'],
       statements: [
+        // Session Manager (no SSH key, no open port): what the SSM agent needs to register the
+        // instance and open session channels through the ssm / ssmmessages / ec2messages
+        // endpoints, instead of AmazonSSMManagedInstanceCore (which also reads every parameter of
+        // the account: other tenants' registrations). None of these actions takes a resource.
+        new iam.PolicyStatement({
+          sid: 'SessionManagerAgent',
+          actions: [
+            'ssm:UpdateInstanceInformation',
+            'ssmmessages:CreateControlChannel',
+            'ssmmessages:CreateDataChannel',
+            'ssmmessages:OpenControlChannel',
+            'ssmmessages:OpenDataChannel',
+            'ec2messages:AcknowledgeMessage',
+            'ec2messages:DeleteMessage',
+            'ec2messages:FailMessage',
+            'ec2messages:GetEndpoint',
+            'ec2messages:GetMessages',
+            'ec2messages:SendReply',
+          ],
+          resources: ['*'],
+        }),
         new iam.PolicyStatement({
           sid: 'OwnKeyAndChainManifest',
           actions: ['secretsmanager:GetSecretValue'],
@@ -173,7 +193,14 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
             stack.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: this.peerInterface.ref }),
             stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
           ],
-          conditions: { StringEquals: { [`aws:ResourceTag/${EnvironmentTags.NODE}`]: node.id, [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: props.environmentId } },
+          // Environment and node ids repeat across tenants: the tenant tag makes it this node's instance.
+          conditions: {
+            StringEquals: {
+              [`aws:ResourceTag/${EnvironmentTags.TENANT}`]: props.tenantId,
+              [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: props.environmentId,
+              [`aws:ResourceTag/${EnvironmentTags.NODE}`]: node.id,
+            },
+          },
         }),
         new iam.PolicyStatement({
           sid: 'PullClientImage',
@@ -185,20 +212,17 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
           sid: 'PublishNodeMetrics',
           actions: ['cloudwatch:PutMetricData'],
           resources: ['*'],
-          conditions: { StringEquals: { 'cloudwatch:namespace': NodeMetrics.NAMESPACE } },
+          conditions: { StringEquals: { 'cloudwatch:namespace': nodeMetricNamespace(props.tenantId, props.environmentId) } },
         }),
       ],
     });
     const role = identity.role;
     this.role = role;
     this.policy = identity.policy;
-    acknowledgeFinding(role, {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-      reason: 'Nodes have no SSH key; operators reach them only through SSM Session Manager, which needs this AWS-maintained policy.',
-    });
     acknowledgeFinding(identity.policy, {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is bound to the BlockchainTenancy namespace by condition.',
+      reason:
+        "The Session Manager agent actions (ssm:UpdateInstanceInformation, ssmmessages, ec2messages), ecr:GetAuthorizationToken and cloudwatch:PutMetricData support no resource-level permissions; PutMetricData is bound by condition to this environment's own metric namespace.",
     });
     acknowledgeFinding(identity.policy, {
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ecr', 'repository/blockchain-tenancy/*')}]`,
@@ -206,7 +230,7 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
     });
     acknowledgeFinding(identity.policy, {
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ec2', 'instance/*')}]`,
-      reason: 'The replacement instance id is unknown before launch; the statement is bound by tag to this node and environment.',
+      reason: "The replacement instance id is unknown before launch; the statement is bound by tags to this tenant's, this environment's, this node's instance.",
     });
     for (const name of [nodeKeySecretName(props.tenantId, props.environmentId, node.id), chainManifestSecretName(props.tenantId, props.environmentId)]) {
       acknowledgeFinding(identity.policy, {

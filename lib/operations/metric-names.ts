@@ -3,7 +3,10 @@
  * publishers, the dashboards and the alarms).
  */
 export const NodeMetrics = {
-  /** CloudWatch namespace of every custom metric of this library. */
+  /**
+   * Prefix of the library's custom metric namespaces. Every environment publishes into its own
+   * namespace below it, {@link nodeMetricNamespace}: never into this prefix itself.
+   */
   NAMESPACE: 'BlockchainTenancy',
   /** Latest block number seen by a node (Maximum per period). */
   BLOCK_HEIGHT: 'BlockHeight',
@@ -25,3 +28,21 @@ export const MetricDimensions = {
   ENVIRONMENT: 'Environment',
   NODE: 'Node',
 } as const;
+
+/**
+ * The CloudWatch namespace of one environment's custom metrics: `BlockchainTenancy/<tenant>/<environment>`.
+ *
+ * Tenants share accounts and environment ids repeat across tenants, so the namespace names both:
+ * a node role may put metric data only into its own environment's namespace (IAM condition
+ * `cloudwatch:namespace`), and one tenant's node can neither fake another environment's block
+ * height or RPC liveness nor silence or fire its alarms. Ids are validated elsewhere (2-24
+ * characters of a-z, 0-9 and "-"), which are all valid namespace characters.
+ */
+export function nodeMetricNamespace(tenantId: string, environmentId: string): string {
+  for (const [name, value] of [['tenantId', tenantId], ['environmentId', environmentId]] as const) {
+    if (typeof value !== 'string' || !/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/.test(value)) {
+      throw new Error(`nodeMetricNamespace: ${name} "${String(value)}" is not an id; use 2-24 characters of a-z, 0-9 and "-"`);
+    }
+  }
+  return `${NodeMetrics.NAMESPACE}/${tenantId}/${environmentId}`;
+}

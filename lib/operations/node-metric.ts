@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { MetricDimensions, NodeMetrics } from './metric-names';
+import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from './metric-names';
 
 /** Identifies a node's custom metrics. */
 export interface NodeMetricScope {
@@ -19,8 +19,8 @@ const DEFAULT_STATISTIC: Record<string, string> = {
 };
 
 /**
- * One of a node's custom metrics (published from the node by the metric publisher or the gate),
- * with the statistic that makes sense for it unless `props.statistic` says otherwise.
+ * One of a node's custom metrics (published from the node by the metric publisher or the gate,
+ * into the environment's own namespace, {@link nodeMetricNamespace}), with the statistic that makes sense for it unless `props.statistic` says otherwise.
  */
 export function nodeMetric(
   scope: NodeMetricScope,
@@ -28,7 +28,7 @@ export function nodeMetric(
   props: cloudwatch.MetricOptions = {},
 ): cloudwatch.Metric {
   return new cloudwatch.Metric({
-    namespace: NodeMetrics.NAMESPACE,
+    namespace: nodeMetricNamespace(scope.tenantId, scope.environmentId),
     metricName,
     dimensionsMap: {
       [MetricDimensions.TENANT]: scope.tenantId,

@@ -9,6 +9,7 @@ import { Decision } from '../../lambda/node-gate/decision-cache';
 import { createGate } from '../../lambda/node-gate/gate';
 import { authorizerEvent, decisionFromAnswer } from '../../lambda/node-gate/lambda-authorizer';
 import { CredentialService } from '../../lib/credentials/credential-service';
+import { nodeMetricNamespace } from '../../lib/operations/metric-names';
 import { LocalNode, startGanache } from '../support/ganache';
 import { MotoServer, freePort, startMoto } from '../support/moto';
 
@@ -221,8 +222,8 @@ describe('dApps through the node gate with app credentials', () => {
     expect(byName.GateCacheHits.Value).toBeGreaterThan(0);
     expect(byName.GateCacheMisses.Value).toBeGreaterThan(0);
     expect((byName.GateLatency.Counts ?? []).reduce((a: number, b: number) => a + b, 0)).toBeGreaterThan(10);
-    await gate.metrics.publish(cw, data);
-    const listed = await cw.send(new ListMetricsCommand({ Namespace: 'BlockchainTenancy' }));
+    await gate.metrics.publish(cw, data, nodeMetricNamespace('acme', 'dev'));
+    const listed = await cw.send(new ListMetricsCommand({ Namespace: 'BlockchainTenancy/acme/dev' }));
     expect([...new Set((listed.Metrics ?? []).map((m) => m.MetricName))].sort()).toEqual(['GateCacheHits', 'GateCacheMisses', 'GateLatency']);
     // The next interval starts from zero.
     expect(gate.metrics.drain({ tenantId: 'acme', environmentId: 'dev', nodeId: 'validator-1' }, gate.cache).find((d) => d.MetricName === 'GateCacheHits')!.Value).toBe(0);
