@@ -16,6 +16,8 @@ import { SinglePolicyRole } from '../security/single-policy-role';
 import { BlockchainNode } from './blockchain-node';
 import { NodeKeys } from './node-keys';
 import { acknowledgeFinding } from '../security/acknowledge';
+import { EnvironmentTags } from '../environment/tags';
+import { nagArn } from '../security/nag-ids';
 
 /** Props of {@link NodeFleet}. */
 export interface NodeFleetProps {
@@ -55,6 +57,8 @@ export class NodeFleet extends Construct {
   public readonly keys: NodeKeys;
   /** The AWS Backup plan of the nodes' storage. */
   public readonly backupPlan: backup.BackupPlan;
+  /** The role AWS Backup uses for this environment's selections (this environment's file systems only). */
+  public readonly backupRole: iam.IRole;
   /** The nested stack of each node group, by group id (empty when no node has a group). */
   public readonly groupStacks: Readonly<Record<string, NestedStack>>;
   private readonly encryptionKey: kms.IKey;
@@ -104,6 +108,37 @@ export class NodeFleet extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.backupPlan = backup.BackupPlan.daily35DayRetention(this, 'BackupPlan', vault);
+    // AWS Backup's role for this environment's selections, instead of the account-wide AWS managed
+    // AWSBackupServiceRolePolicyForBackup (every resource type, every resource of the account):
+    // back up only file systems tagged with this tenant and environment, into this vault, with
+    // this environment's key.
+    const stack = Stack.of(this);
+    const backupIdentity = new SinglePolicyRole(this, 'BackupIdentity', {
+      assumedBy: new iam.ServicePrincipal('backup.amazonaws.com'),
+      description: `AWS Backup of the node storage of ${props.tenantId}/${props.environmentId}`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'BackUpOwnEnvironmentFileSystems',
+          actions: ['elasticfilesystem:Backup', 'elasticfilesystem:DescribeTags'],
+          resources: [stack.formatArn({ service: 'elasticfilesystem', resource: 'file-system', resourceName: '*' })],
+          conditions: { StringEquals: { [`aws:ResourceTag/${EnvironmentTags.TENANT}`]: props.tenantId, [`aws:ResourceTag/${EnvironmentTags.ENVIRONMENT}`]: props.environmentId } },
+        }),
+        new iam.PolicyStatement({ sid: 'IntoOwnVault', actions: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'], resources: [vault.backupVaultArn] }),
+        new iam.PolicyStatement({ sid: 'OwnEnvironmentKey', actions: ['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.encryptionKey.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'GrantsForAwsBackupOnOwnKey',
+          actions: ['kms:CreateGrant'],
+          resources: [props.encryptionKey.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      ],
+    });
+    acknowledgeFinding(backupIdentity.policy, {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'elasticfilesystem', 'file-system/*')}]`,
+      reason: "File systems of node groups live in nested stacks and are added over time: bound by tag condition to this tenant's and this environment's file systems.",
+    });
+    // Immutable: BackupSelection would otherwise attach the AWS managed policy to the role it is given.
+    this.backupRole = backupIdentity.role.withoutPolicyUpdates();
     const groupStacks: Record<string, NestedStack> = {};
     const scopeOf = (node: ResolvedChainNode): Construct => {
       if (node.group === undefined) return this;
@@ -133,27 +168,20 @@ export class NodeFleet extends Construct {
     // CloudFormation allows 500 resources per stack (and per nested stack): refuse at synth with
     // the fix, before CDK's own generic error, and before a deploy would fail.
     this.node.addValidation({ validate: () => this.resourceLimitProblems() });
-    const acknowledgeBackupRole = (selection: Construct) =>
-      acknowledgeFinding(selection, {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup]',
-        reason: 'AWS Backup needs its service-role policy to read the file systems it backs up; AWS maintains it as backup features change.',
-      });
     const ungrouped = this.nodes.filter((n) => n.group === undefined);
     if (ungrouped.length) {
-      acknowledgeBackupRole(
-        this.backupPlan.addSelection('NodeStorage', {
-          resources: ungrouped.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
-        }),
-      );
+      this.backupPlan.addSelection('NodeStorage', {
+        role: this.backupRole,
+        resources: ungrouped.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
+      });
     }
     // Each group backs its own file systems up in the environment's plan (no cross-stack lists).
-    for (const [group, stack] of Object.entries(groupStacks)) {
-      acknowledgeBackupRole(
-        new backup.BackupSelection(stack, 'NodeStorage', {
-          backupPlan: this.backupPlan,
-          resources: this.nodes.filter((n) => n.group === group).map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
-        }),
-      );
+    for (const [group, groupStack] of Object.entries(groupStacks)) {
+      new backup.BackupSelection(groupStack, 'NodeStorage', {
+        backupPlan: this.backupPlan,
+        role: this.backupRole,
+        resources: this.nodes.filter((n) => n.group === group).map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)),
+      });
     }
   }
 
