@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CustomResourceProviderBase, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { parseIpv4Cidr } from '../config/cidr';
 import { acknowledgeRule } from '../security/acknowledge';
-import { acknowledgeDeployTimeFunction } from '../security/deploy-time-function';
+import { acknowledgeDeployTimeFunction, confineProviderLogs } from '../security/deploy-time-function';
 import { EnvironmentSecurityGroups } from './environment-security-groups';
 
 /** Subnet group names of an environment VPC (part of construct ids: do not rename). */
@@ -141,10 +141,12 @@ export class EnvironmentNetwork extends Construct {
           'Nodes, functions and file systems sit in isolated subnets with no default route.',
       );
     }
-    // CDK's own provider that closes the default security group runs only at deploy time.
+    // CDK's own provider that closes the default security group runs only at deploy time; it
+    // logs to its own group only (no AWS managed policy on its role).
     const restrictProvider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
     const restrictHandler = restrictProvider?.node.tryFindChild('Handler');
     if (restrictHandler) acknowledgeDeployTimeFunction(restrictHandler, 'closes the default security group, aws-cdk-lib');
+    if (restrictProvider instanceof CustomResourceProviderBase) confineProviderLogs(restrictProvider, props.encryptionKey, props.removalPolicy ?? RemovalPolicy.RETAIN);
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       encryptionKey: props.encryptionKey,

@@ -1,4 +1,7 @@
-import { acknowledgeRule } from './acknowledge';
+import { CfnResource, CustomResourceProviderBase, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { acknowledgeFinding, acknowledgeRule } from './acknowledge';
 import { IConstruct } from 'constructs';
 
 /**
@@ -17,4 +20,27 @@ export function acknowledgeDeployTimeFunction(fn: IConstruct, what: string): voi
     `Deploy-time custom resource (${what}): it must reach the CloudFormation response URL and regional AWS APIs; the environment VPC is isolated from the internet by design.`,
     ['CKV_AWS_117'],
   );
+}
+
+/**
+ * Takes the AWS managed AWSLambdaBasicExecutionRole (create log groups and write to every log
+ * group of the account) off one of aws-cdk-lib's own deploy-time providers (e.g. the one that
+ * closes the VPC's default security group), and lets it write only to its own encrypted log
+ * group instead. Tenants share accounts: no role of an environment may write to another
+ * environment's logs (whose authorizer deny lines feed alarms). Idempotent per provider.
+ */
+export function confineProviderLogs(provider: CustomResourceProviderBase, encryptionKey: kms.IKey, removalPolicy: RemovalPolicy): void {
+  if (provider.node.tryFindChild('Logs')) return;
+  const role = provider.node.tryFindChild('Role') as CfnResource | undefined;
+  const handler = provider.node.tryFindChild('Handler') as CfnResource | undefined;
+  if (!role || !handler) return;
+  const logGroup = new logs.LogGroup(provider, 'Logs', { encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
+  role.addPropertyDeletionOverride('ManagedPolicyArns');
+  handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
+  handler.addResourceDependency(logGroup.node.defaultChild as CfnResource);
+  provider.addToRolePolicy({ Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] });
+  acknowledgeFinding(role, {
+    id: `AwsSolutions-IAM5[Resource::<${Stack.of(provider).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
+    reason: "Log streams of the provider function's own log group.",
+  });
 }
