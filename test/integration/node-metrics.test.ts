@@ -2,7 +2,7 @@ import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectSample, hexQuantity } from '../../lambda/node-metrics/collect';
 import { configFromEnv, publishOnce } from '../../lambda/node-metrics/publisher';
-import { MetricDimensions, NodeMetrics } from '../../lib/operations/metric-names';
+import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from '../../lib/operations/metric-names';
 import { LocalNode, startGanache } from '../support/ganache';
 import { MotoServer, freePort, startMoto } from '../support/moto';
 
@@ -12,6 +12,8 @@ describe('node metric publisher against a local Ethereum node and CloudWatch on 
   let rpcUrl: string;
   let cloudwatch: CloudWatchClient;
   const config = { tenantId: 'acme', environmentId: 'dev', nodeId: 'validator-1', rpcUrl: '' };
+  // The environment's own namespace: the only one its node role may put metric data into.
+  const namespace = nodeMetricNamespace('acme', 'dev');
 
   beforeAll(async () => {
     moto = await startMoto();
@@ -37,10 +39,15 @@ describe('node metric publisher against a local Ethereum node and CloudWatch on 
     expect(sample.blockHeight).toBeGreaterThanOrEqual(2);
   });
 
-  it('publishes height, peers and liveness with tenant/environment/node dimensions', async () => {
+  it('publishes height, peers and liveness into the environment\'s own namespace with tenant/environment/node dimensions', async () => {
     const at = new Date();
     const sample = await publishOnce(config, cloudwatch, at);
-    const listed = await cloudwatch.send(new ListMetricsCommand({ Namespace: NodeMetrics.NAMESPACE }));
+    expect(namespace).toBe('BlockchainTenancy/acme/dev');
+    // Nothing lands in the shared prefix, nor in another tenant's environment of the same id.
+    for (const other of [NodeMetrics.NAMESPACE, nodeMetricNamespace('initech', 'dev')]) {
+      expect((await cloudwatch.send(new ListMetricsCommand({ Namespace: other }))).Metrics ?? []).toEqual([]);
+    }
+    const listed = await cloudwatch.send(new ListMetricsCommand({ Namespace: namespace }));
     const names = (listed.Metrics ?? []).map((m) => m.MetricName).sort();
     expect(names).toEqual([NodeMetrics.BLOCK_HEIGHT, NodeMetrics.PEER_COUNT, NodeMetrics.RPC_UP].sort());
     for (const m of listed.Metrics ?? []) {
@@ -52,7 +59,7 @@ describe('node metric publisher against a local Ethereum node and CloudWatch on 
     }
     const stats = await cloudwatch.send(
       new GetMetricStatisticsCommand({
-        Namespace: NodeMetrics.NAMESPACE,
+        Namespace: namespace,
         MetricName: NodeMetrics.BLOCK_HEIGHT,
         Dimensions: listed.Metrics![0].Dimensions,
         StartTime: new Date(at.getTime() - 120_000),
@@ -69,7 +76,7 @@ describe('node metric publisher against a local Ethereum node and CloudWatch on 
     const down = await publishOnce({ ...config, nodeId: 'down-1', rpcUrl: `http://127.0.0.1:${deadPort}` }, cloudwatch);
     expect(down).toEqual({ rpcUp: false, error: 'ECONNREFUSED' });
     const listed = await cloudwatch.send(
-      new ListMetricsCommand({ Namespace: NodeMetrics.NAMESPACE, Dimensions: [{ Name: MetricDimensions.NODE, Value: 'down-1' }] }),
+      new ListMetricsCommand({ Namespace: namespace, Dimensions: [{ Name: MetricDimensions.NODE, Value: 'down-1' }] }),
     );
     expect((listed.Metrics ?? []).map((m) => m.MetricName)).toEqual([NodeMetrics.RPC_UP]);
   });
@@ -81,7 +88,9 @@ describe('publisher config and parsing', () => {
     expect(() =>
       configFromEnv({ BT_TENANT: 'a', BT_ENVIRONMENT: 'b', BT_NODE: 'c', BT_RPC_URL: 'http://10.0.0.5:8545' }),
     ).toThrow(/host is 10\.0\.0\.5; the publisher reads only the local client/);
-    expect(configFromEnv({ BT_TENANT: 'a', BT_ENVIRONMENT: 'b', BT_NODE: 'c' }).rpcUrl).toBe('http://127.0.0.1:8545');
+    expect(configFromEnv({ BT_TENANT: 'acme', BT_ENVIRONMENT: 'dev', BT_NODE: 'c' }).rpcUrl).toBe('http://127.0.0.1:8545');
+    // The ids name the metric namespace: a value that is not an id is refused with the field.
+    expect(() => configFromEnv({ BT_TENANT: 'Acme/x', BT_ENVIRONMENT: 'dev', BT_NODE: 'c' })).toThrow('nodeMetricNamespace: tenantId "Acme/x" is not an id');
   });
 
   it('parses hex quantities strictly', () => {
