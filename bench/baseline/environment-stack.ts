@@ -16,7 +16,7 @@
  */
 import { cpSync } from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Aws, AssetHashType, DockerImage, Duration, RemovalPolicy, Stack, StackProps, Tags, CustomResource } from 'aws-cdk-lib';
+import { ArnFormat, Aws, AssetHashType, CfnResource, CustomResourceProviderBase, DockerImage, Duration, RemovalPolicy, Stack, StackProps, Tags, CustomResource } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -46,7 +46,7 @@ const copyTo = (source: string, subdir = '') => ({
     },
   },
 });
-const NAMESPACE = 'BlockchainTenancy';
+const NAMESPACE_PREFIX = 'BlockchainTenancy';
 const IMAGE_REPOSITORY = 'blockchain-tenancy/besu';
 const IMAGE_TAG = '26.8.0';
 const GATE_PORT = 8080;
@@ -84,6 +84,7 @@ export class BaselineEnvironmentStack extends Stack {
       tags: { 'blockchain-tenancy:tenant': tenantId, 'blockchain-tenancy:environment': environmentId },
     });
     const t = `${tenantId}/${environmentId}`;
+    const NAMESPACE = `${NAMESPACE_PREFIX}/${t}`;
     const env = new Construct(this, 'Environment');
     // Stack tags only reach CloudFormation at deploy time; these put the tags in the template
     // (IAM conditions of the management API match on them).
@@ -132,12 +133,13 @@ export class BaselineEnvironmentStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr(cidr),
       maxAzs: 2,
       natGateways: 0,
-      createInternetGateway: true,
+      // No ingress: no internet path (the public subnets' address space stays reserved).
+      createInternetGateway: false,
       restrictDefaultSecurityGroup: true,
       enableDnsHostnames: true,
       enableDnsSupport: true,
       subnetConfiguration: [
-        { name: 'Ingress', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false },
+        { name: 'Ingress', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false, reserved: true },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       ],
     });
@@ -171,8 +173,6 @@ export class BaselineEnvironmentStack extends Stack {
     const fsSg = sg('FileSystem', 'EFS mount targets: NFS from this environment nodes only');
     const fnSg = sg('Functions', 'Lambda functions in the VPC: AWS APIs through endpoints only');
     const endpointSg = sg('Endpoints', 'Interface VPC endpoints: HTTPS from nodes and functions only');
-    ingressSg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from clients');
-    ingressSg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP, answered only with a redirect to HTTPS');
     ingressSg.connections.allowTo(gateSg, ec2.Port.tcp(GATE_PORT), 'Load balancer to node auth gate');
     peerSg.connections.allowInternally(ec2.Port.tcp(P2P_PORT), 'Peer-to-peer between nodes of this environment');
     peerSg.connections.allowInternally(ec2.Port.udp(P2P_PORT), 'Peer-to-peer between nodes of this environment');
@@ -180,7 +180,17 @@ export class BaselineEnvironmentStack extends Stack {
     peerSg.connections.allowTo(endpointSg, ec2.Port.tcp(443), 'Nodes call AWS APIs via endpoints');
     fnSg.connections.allowTo(endpointSg, ec2.Port.tcp(443), 'Functions call AWS APIs via endpoints');
 
-    vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [privateSubnets] });
+    const s3Endpoint = vpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [privateSubnets] });
+    const s3Reads = (sid: string, resources: string[]) =>
+      s3Endpoint.addToPolicy(new iam.PolicyStatement({ sid, principals: [new iam.AnyPrincipal()], actions: ['s3:GetObject'], resources }));
+    s3Reads('AmazonLinuxRepositories', [`arn:${this.partition}:s3:::al2023-repos-${this.region}-de612dc2/*`]);
+    s3Reads('EcrImageLayers', [`arn:${this.partition}:s3:::prod-${this.region}-starport-layer-bucket/*`]);
+    // CDK's default-SG provider: its own log group instead of AWSLambdaBasicExecutionRole.
+    const restrict = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider') as CustomResourceProviderBase;
+    const restrictLogs = new logs.LogGroup(restrict, 'Logs', { encryptionKey: key, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: retain });
+    (restrict.node.findChild('Role') as CfnResource).addPropertyDeletionOverride('ManagedPolicyArns');
+    (restrict.node.findChild('Handler') as CfnResource).addPropertyOverride('LoggingConfig', { LogGroup: restrictLogs.logGroupName });
+    restrict.addToRolePolicy({ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [restrictLogs.logGroupArn, `${restrictLogs.logGroupArn}:*`] });
     const endpoints: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
       Ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
       SsmMessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
@@ -333,7 +343,9 @@ export class BaselineEnvironmentStack extends Stack {
               this.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: peerInterface.ref }),
               this.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' }),
             ],
-            conditions: { StringEquals: { 'aws:ResourceTag/blockchain-tenancy:node': id, 'aws:ResourceTag/blockchain-tenancy:environment': environmentId } },
+            conditions: {
+              StringEquals: { 'aws:ResourceTag/blockchain-tenancy:tenant': tenantId, 'aws:ResourceTag/blockchain-tenancy:environment': environmentId, 'aws:ResourceTag/blockchain-tenancy:node': id },
+            },
           }),
           new iam.PolicyStatement({
             sid: 'PullClientImage',
@@ -342,8 +354,24 @@ export class BaselineEnvironmentStack extends Stack {
           }),
           new iam.PolicyStatement({ sid: 'RegistryLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
           new iam.PolicyStatement({ sid: 'PublishNodeMetrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': NAMESPACE } } }),
+          new iam.PolicyStatement({
+            sid: 'SessionManagerAgent',
+            actions: [
+              'ssm:UpdateInstanceInformation',
+              'ssmmessages:CreateControlChannel',
+              'ssmmessages:CreateDataChannel',
+              'ssmmessages:OpenControlChannel',
+              'ssmmessages:OpenDataChannel',
+              'ec2messages:AcknowledgeMessage',
+              'ec2messages:DeleteMessage',
+              'ec2messages:FailMessage',
+              'ec2messages:GetEndpoint',
+              'ec2messages:GetMessages',
+              'ec2messages:SendReply',
+            ],
+            resources: ['*'],
+          }),
         ],
-        ['AmazonSSMManagedInstanceCore'],
       );
 
       const userData = ec2.UserData.forLinux();
@@ -409,7 +437,17 @@ export class BaselineEnvironmentStack extends Stack {
       }
       return { id, policy: identity.policy, userData, group, fileSystem };
     });
-    backupPlan.addSelection('NodeStorage', { resources: nodes.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)) });
+    const backupIdentity = role(nodesScope, 'BackupIdentity', 'backup.amazonaws.com', `AWS Backup of the node storage of ${t}`, [
+      new iam.PolicyStatement({
+        actions: ['elasticfilesystem:Backup', 'elasticfilesystem:DescribeTags'],
+        resources: [this.formatArn({ service: 'elasticfilesystem', resource: 'file-system', resourceName: '*' })],
+        conditions: { StringEquals: { 'aws:ResourceTag/blockchain-tenancy:tenant': tenantId, 'aws:ResourceTag/blockchain-tenancy:environment': environmentId } },
+      }),
+      new iam.PolicyStatement({ actions: ['backup:DescribeBackupVault', 'backup:CopyIntoBackupVault'], resources: [vault.backupVaultArn] }),
+      new iam.PolicyStatement({ actions: ['kms:DescribeKey', 'kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+      new iam.PolicyStatement({ actions: ['kms:CreateGrant'], resources: [key.keyArn], conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } }),
+    ]);
+    backupPlan.addSelection('NodeStorage', { role: backupIdentity.role.withoutPolicyUpdates(), resources: nodes.map((n) => backup.BackupResource.fromEfsFileSystem(n.fileSystem)) });
 
     // --- app credentials: argon2 layer, authorizer, issuer ----------------------------------------
     const credentials = new Construct(env, 'Credentials');
@@ -440,8 +478,21 @@ export class BaselineEnvironmentStack extends Stack {
             conditions: { StringEquals: { 'kms:EncryptionContext:aws:lambda:FunctionArn': this.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
           }),
           new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }),
+          new iam.PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
+          new iam.PolicyStatement({
+            actions: ['ec2:CreateNetworkInterface'],
+            resources: [
+              this.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
+              ...vpc.selectSubnets(privateSubnets).subnets.map((sn) => this.formatArn({ service: 'ec2', resource: 'subnet', resourceName: sn.subnetId })),
+              this.formatArn({ service: 'ec2', resource: 'security-group', resourceName: fnSg.securityGroupId }),
+            ],
+          }),
+          new iam.PolicyStatement({
+            actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+            resources: [this.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' })],
+            conditions: { ArnEquals: { 'ec2:Vpc': this.formatArn({ service: 'ec2', resource: 'vpc', resourceName: vpc.vpcId }) } },
+          }),
         ],
-        ['service-role/AWSLambdaVPCAccessExecutionRole'],
       );
       const fn = new nodejs.NodejsFunction(credentials, id, {
         entry: path.join(HERE, 'handlers', `${id.toLowerCase()}.ts`),
@@ -457,6 +508,7 @@ export class BaselineEnvironmentStack extends Stack {
         securityGroups: [fnSg],
         environment: { TENANT_ID: tenantId, ENVIRONMENT_ID: environmentId, ...environment },
         environmentEncryption: key,
+        ...(id === 'Authorizer' ? { reservedConcurrentExecutions: 10 } : {}),
         description,
         bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*', 'argon2'], forceDockerBundling: false },
       });
@@ -509,7 +561,7 @@ export class BaselineEnvironmentStack extends Stack {
         'After=network-online.target docker.service',
         '[Service]',
         `EnvironmentFile=${envFile}`,
-        `ExecStart=/usr/bin/node /opt/blockchain-tenancy/${name}/index.js`,
+        `ExecStart=/usr/bin/node-24 /opt/blockchain-tenancy/${name}/index.js`,
         'Restart=always',
         'RestartSec=2',
         'DynamicUser=yes',
@@ -530,7 +582,8 @@ export class BaselineEnvironmentStack extends Stack {
         }),
       );
       node.userData.addCommands(
-        'dnf install -y --setopt=install_weak_deps=False nodejs20 && alternatives --set node /usr/bin/node-20 2>/dev/null || true',
+        'dnf install -y --setopt=install_weak_deps=False nodejs24',
+        '/usr/bin/node-24 --version',
         'mkdir -p /opt/blockchain-tenancy/node-gate /opt/blockchain-tenancy/node-metrics /etc/blockchain-tenancy',
         `aws s3 cp --region ${this.region} ${gateProgram.s3ObjectUrl} /tmp/node-gate.zip && unzip -o /tmp/node-gate.zip -d /opt/blockchain-tenancy/node-gate`,
         `aws s3 cp --region ${this.region} ${metricsProgram.s3ObjectUrl} /tmp/node-metrics.zip && unzip -o /tmp/node-metrics.zip -d /opt/blockchain-tenancy/node-metrics`,
