@@ -22,10 +22,19 @@ const gate = createGate({
   extraAllowedPrefixes: (env.EXTRA_ALLOWED_PREFIXES ?? '').split(',').filter(Boolean),
 });
 // Publish gate latency and cache hit/miss counts once a minute (BT_TENANT / BT_ENVIRONMENT set).
-if (env.BT_TENANT && env.BT_ENVIRONMENT) {
+// The environment's own namespace (the only one the node role may write to); metrics must never
+// stop the gate, so ids that name no namespace only disable them.
+const namespace = (() => {
+  try {
+    return env.BT_TENANT && env.BT_ENVIRONMENT ? nodeMetricNamespace(env.BT_TENANT, env.BT_ENVIRONMENT) : undefined;
+  } catch (e) {
+    console.error(JSON.stringify({ msg: 'gate metrics disabled', error: (e as Error).message }));
+    return undefined;
+  }
+})();
+if (env.BT_TENANT && env.BT_ENVIRONMENT && namespace) {
   const cloudwatch = new CloudWatchClient({});
   const dims = { tenantId: env.BT_TENANT, environmentId: env.BT_ENVIRONMENT, nodeId: env.NODE_ID };
-  const namespace = nodeMetricNamespace(env.BT_TENANT, env.BT_ENVIRONMENT);
   setInterval(() => {
     const data = gate.metrics.drain(dims, gate.cache);
     gate.metrics.publish(cloudwatch, data, namespace).catch((e: Error) => console.error(JSON.stringify({ msg: 'gate metrics not published', error: e.name })));
