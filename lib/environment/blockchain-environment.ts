@@ -78,7 +78,7 @@ export interface BlockchainEnvironmentProps {
   readonly monitoring?: BlockchainMonitoringOptions;
   /**
    * App credentials (created when `chain` is set).
-   * @default - 90-day default lifetime, 365-day maximum, 60 s authorizer cache
+   * @default - 90-day default lifetime, 365-day maximum, 14 s authorizer cache (a revoked credential stops working within 30 s)
    */
   readonly credentials?: CredentialOptions;
   /**
@@ -95,7 +95,10 @@ export interface CredentialOptions {
   readonly defaultLifetimeDays?: number;
   /** @default 365 */
   readonly maxLifetimeDays?: number;
-  /** How long the authorizer caches an allow (seconds). @default 60 */
+  /**
+   * How long the authorizer caches an allow (seconds), at most AUTHORIZER_ALLOW_TTL_SECONDS (the
+   * revocation bound, lib/credentials/revocation.ts). @default 14
+   */
   readonly allowCacheSeconds?: number;
 }
 
