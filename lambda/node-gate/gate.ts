@@ -433,6 +433,8 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
 
   // --- WebSocket ------------------------------------------------------------------------------
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBody });
+  // A handshake ws refuses (e.g. a malformed Sec-WebSocket-Protocol) gets the gate's JSON answer.
+  wss.on('wsClientError', (err: Error, socket: Duplex) => reject(socket, 400, 'Bad Request', `bad WebSocket upgrade: ${err.message.slice(0, 80)}`));
   /** Open upstream WebSockets (each belongs to one accepted or pending client). */
   const upstreams = new Set<WebSocket>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
