@@ -90,7 +90,7 @@ export const NEVER_ALLOWED_METHODS: readonly string[] = [
 /** Namespaces refused as a whole (administration, debugging, node keys, mining, pool, consensus, privacy). */
 export const NEVER_ALLOWED_NAMESPACES: readonly string[] = [
   'admin', 'debug', 'personal', 'miner', 'txpool', 'clique', 'istanbul', 'qbft', 'ibft', 'raft', 'perm', 'plugins', 'engine',
-  'les', 'priv', 'eea', 'quorumExtension', 'quorumPermission', 'trace', 'dev', 'evm', 'ganache',
+  'les', 'priv', 'eea', 'quorumExtension', 'quorumPermission', 'trace', 'dev', 'evm', 'ganache', 'rpc',
 ];
 
 export interface RpcPolicyOptions {

@@ -210,6 +210,7 @@ describe('the node gate process under hostile input, revocation and a dead clien
     const wsClosed = await Promise.race([closed, new Promise<{ code: number; at: number }>((res) => setTimeout(() => res({ code: -1, at: Date.now() }), (REVOCATION_BOUND_SECONDS + 10) * 1000))]);
     const httpSeconds = (httpStoppedAt - revokedAt) / 1000;
     const wsSeconds = (wsClosed.at - revokedAt) / 1000;
+    if (process.env.GATE_TEST_REPORT) console.error(`revocation: HTTP ${httpSeconds} s, WebSocket ${wsSeconds} s`);
     expect(httpStoppedAt).toBeGreaterThan(0);
     expect(httpSeconds).toBeLessThanOrEqual(REVOCATION_BOUND_SECONDS);
     expect(wsClosed.code).toBe(1008);
