@@ -15,7 +15,7 @@ import { CredentialStore } from '../credentials/credential-store';
 import { EnvironmentRegistration } from './environment-registration';
 import { EnvironmentIngress } from '../ingress/environment-ingress';
 import { NodeFleet } from '../nodes/node-fleet';
-import { installNodeServices } from '../nodes/node-services';
+import { gateHealthBlockAge, installNodeServices } from '../nodes/node-services';
 import { ConsensusFamily } from '../operations/alarm-thresholds';
 import { EnvironmentMonitoring, MonitoringThresholds } from '../operations/environment-monitoring';
 import { ID_PATTERN } from '../config/tenant-config';
@@ -230,6 +230,8 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
           metricsAsset,
           authorizer: this.credentials.authorizer,
           gatePort: this.securityGroups.gatePort,
+          rpcClient: fleet.chain.client,
+          ...(gateHealthBlockAge(fleet.chain) !== undefined ? { healthMaxBlockAgeSeconds: gateHealthBlockAge(fleet.chain) } : {}),
         });
       }
       if (props.ingress) {
@@ -357,3 +359,4 @@ function consensusFamily(consensus: ConsensusProtocol): ConsensusFamily {
   if (isBft(consensus)) return 'bft';
   return consensus === ConsensusProtocol.RAFT ? 'raft' : 'clique';
 }
+
