@@ -20,6 +20,7 @@ export * from './config/ingress-config';
 export * from './credentials/credential-format';
 export * from './credentials/credential-service';
 export * from './credentials/rpc-policy';
+export * from './credentials/revocation';
 export * from './credentials/credential-store';
 export * from './ingress/environment-ingress';
 export * from './nodes/node-services';

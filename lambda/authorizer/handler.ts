@@ -1,5 +1,7 @@
 import { credentialCacheKey, parseBasicAuthorization } from '../../lib/credentials/credential-format';
 import { CredentialService, VerifyOutcome } from '../../lib/credentials/credential-service';
+import { AUTHORIZER_ALLOW_TTL_SECONDS, DENY_TTL_SECONDS } from '../../lib/credentials/revocation';
+import { LruMap } from '../shared/lru-map';
 
 /** The API Gateway REQUEST-authorizer event (the fields used). */
 export interface RequestAuthorizerEvent {
@@ -19,9 +21,12 @@ export interface AuthorizerResult {
 export interface AuthorizerOptions {
   /** Node id -> owning member id. A credential opens only its own member's nodes. */
   readonly nodeMembers: Readonly<Record<string, string>>;
-  /** How long an allow is cached (never past the credential's expiry). @default 60 s */
+  /**
+   * How long an allow is cached (never past the credential's expiry). Part of the revocation
+   * bound (lib/credentials/revocation.ts). @default AUTHORIZER_ALLOW_TTL_SECONDS (14 s)
+   */
   readonly allowTtlMs?: number;
-  /** How long a deny is cached. @default 5 s */
+  /** How long a deny is cached. @default DENY_TTL_SECONDS (5 s) */
   readonly denyTtlMs?: number;
   /** Most cached decisions. @default 10000 */
   readonly maxEntries?: number;
@@ -45,10 +50,9 @@ interface CacheEntry {
  * header, never the plaintext) in a bounded LRU.
  */
 export function createAuthorizer(service: CredentialService, options: AuthorizerOptions) {
-  const cache = new Map<string, CacheEntry>();
-  const allowTtl = options.allowTtlMs ?? 60_000;
-  const denyTtl = options.denyTtlMs ?? 5_000;
-  const max = options.maxEntries ?? 10_000;
+  const cache = new LruMap<CacheEntry>(options.maxEntries ?? 10_000);
+  const allowTtl = options.allowTtlMs ?? AUTHORIZER_ALLOW_TTL_SECONDS * 1000;
+  const denyTtl = options.denyTtlMs ?? DENY_TTL_SECONDS * 1000;
   const now = options.now ?? Date.now;
   const log = options.log ?? ((e) => console.log(JSON.stringify(e)));
 
@@ -82,8 +86,6 @@ export function createAuthorizer(service: CredentialService, options: Authorizer
         const key = credentialCacheKey(authorization, nodeId!);
         const hit = cache.get(key);
         if (hit && hit.expires > now()) {
-          cache.delete(key);
-          cache.set(key, hit); // LRU: most recent last
           outcome = hit.result.policyDocument.Statement[0].Effect === 'Allow' ? 'allowed' : 'mismatch';
           return { ...hit.result, policyDocument: { ...hit.result.policyDocument, Statement: [{ ...hit.result.policyDocument.Statement[0], Resource: event.methodArn }] } };
         }
@@ -98,10 +100,7 @@ export function createAuthorizer(service: CredentialService, options: Authorizer
             })
           : decide('Deny', event.methodArn, creds.id, { reason: 'forbidden' });
         const ttl = allowed ? Math.min(allowTtl, Date.parse(verified.credential!.expiresAt) - now()) : denyTtl;
-        if (ttl > 0) {
-          cache.set(key, { result, expires: now() + ttl });
-          while (cache.size > max) cache.delete(cache.keys().next().value as string);
-        }
+        if (ttl > 0) cache.set(key, { result, expires: now() + ttl });
         return result;
       } catch (e) {
         outcome = 'error';

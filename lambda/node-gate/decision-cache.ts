@@ -1,4 +1,6 @@
 import { credentialCacheKey } from '../../lib/credentials/credential-format';
+import { DENY_TTL_SECONDS, GATE_ALLOW_TTL_SECONDS } from '../../lib/credentials/revocation';
+import { LruMap } from '../shared/lru-map';
 
 /** An authorization decision for one credential on this node. */
 export interface Decision {
@@ -12,9 +14,12 @@ export interface Decision {
 export type AuthorizeFn = (authorization: string, nodeId: string) => Promise<Decision>;
 
 export interface DecisionCacheOptions {
-  /** Allows are trusted this long before asking again. @default 30 s */
+  /**
+   * Allows are trusted this long before asking again. Part of the revocation bound
+   * (lib/credentials/revocation.ts): change it there, not here. @default GATE_ALLOW_TTL_SECONDS (14 s)
+   */
   readonly allowTtlMs?: number;
-  /** Denies are remembered this long. @default 5 s */
+  /** Denies are remembered this long. @default DENY_TTL_SECONDS (5 s) */
   readonly denyTtlMs?: number;
   /** While the authorizer is unreachable, cached allows keep serving this long. @default 10 min */
   readonly staleAllowMs?: number;
@@ -49,12 +54,11 @@ export type Lookup =
  * `staleAllowMs`) and new credentials are refused.
  */
 export class DecisionCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LruMap<Entry>;
   private readonly inflight = new Map<string, { call: Promise<Decision>; started: number }>();
   private readonly allowTtl: number;
   private readonly denyTtl: number;
   private readonly staleAllow: number;
-  private readonly max: number;
   private readonly now: () => number;
   public hits = 0;
   public misses = 0;
@@ -65,10 +69,10 @@ export class DecisionCache {
     private readonly authorize: AuthorizeFn,
     options: DecisionCacheOptions = {},
   ) {
-    this.allowTtl = options.allowTtlMs ?? 30_000;
-    this.denyTtl = options.denyTtlMs ?? 5_000;
+    this.allowTtl = options.allowTtlMs ?? GATE_ALLOW_TTL_SECONDS * 1000;
+    this.denyTtl = options.denyTtlMs ?? DENY_TTL_SECONDS * 1000;
     this.staleAllow = options.staleAllowMs ?? 600_000;
-    this.max = options.maxEntries ?? 10_000;
+    this.entries = new LruMap(options.maxEntries ?? 10_000);
     this.now = options.now ?? Date.now;
   }
 
@@ -92,7 +96,7 @@ export class DecisionCache {
       const hit = this.hit(key, t);
       if (hit) return hit;
     }
-    const entry = this.entries.get(key);
+    const entry = this.entries.peek(key);
     this.misses++;
     let decision: Decision;
     try {
@@ -106,7 +110,7 @@ export class DecisionCache {
     const ttl = decision.allowed ? this.allowTtl : this.denyTtl;
     const expires = decision.expiresAt ? Date.parse(decision.expiresAt) : Infinity;
     const hit: Lookup = decision.allowed ? { kind: 'allow', decision, key, cached: true } : { kind: 'deny', key, cached: true };
-    this.touch(key, { decision, fetched: t, fresh: t + ttl, expires, hit });
+    this.entries.set(key, { decision, fetched: t, fresh: t + ttl, expires, hit });
     // An unparseable expiry is treated as expired (NaN > t is false): fail closed.
     if (decision.allowed && expires > t) return { kind: 'allow', decision, key, cached: false };
     return { kind: 'deny', key, cached: false };
@@ -137,16 +141,10 @@ export class DecisionCache {
   }
 
   private hit(key: string, t: number): Lookup | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.entries.peek(key);
     if (!entry || !(entry.fresh > t) || !(entry.expires > t)) return undefined;
     this.hits++;
-    this.touch(key, entry);
+    this.entries.get(key); // most recently used
     return entry.hit;
-  }
-
-  private touch(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
   }
 }

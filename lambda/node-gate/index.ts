@@ -1,7 +1,10 @@
 /**
  * The node auth gate as a service (installed on every node by its user data). Configuration:
  * NODE_ID, AUTHORIZER_FUNCTION, GATE_PORT (8080), UPSTREAM_HTTP (http://127.0.0.1:8545),
- * UPSTREAM_WS (ws://127.0.0.1:8546), ALLOW_TTL_SECONDS (30), EXTRA_ALLOWED_PREFIXES (comma list).
+ * UPSTREAM_WS (ws://127.0.0.1:8546), RPC_CLIENT (besu | goquorum | geth: the client's method list),
+ * EXTRA_ALLOWED_METHODS (comma list of exact names), HEALTH_MAX_BLOCK_AGE_SECONDS (unset: /health
+ * checks only that the client answers). Cache times come from the revocation bound
+ * (lib/credentials/revocation.ts), not from configuration.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { nodeMetricNamespace } from '../../lib/operations/metric-names';
@@ -13,14 +16,22 @@ if (!env.NODE_ID || !env.AUTHORIZER_FUNCTION) {
   console.error('node-gate: NODE_ID and AUTHORIZER_FUNCTION must be set (see /etc/blockchain-tenancy/gate.env)');
   process.exit(2);
 }
-const gate = createGate({
-  nodeId: env.NODE_ID,
-  upstreamHttp: env.UPSTREAM_HTTP ?? 'http://127.0.0.1:8545',
-  upstreamWs: env.UPSTREAM_WS ?? 'ws://127.0.0.1:8546',
-  authorize: lambdaAuthorizer(env.AUTHORIZER_FUNCTION),
-  allowTtlMs: Number(env.ALLOW_TTL_SECONDS ?? 30) * 1000,
-  extraAllowedPrefixes: (env.EXTRA_ALLOWED_PREFIXES ?? '').split(',').filter(Boolean),
-});
+const maxBlockAge = Number(env.HEALTH_MAX_BLOCK_AGE_SECONDS);
+let gate: ReturnType<typeof createGate>;
+try {
+  gate = createGate({
+    nodeId: env.NODE_ID,
+    upstreamHttp: env.UPSTREAM_HTTP ?? 'http://127.0.0.1:8545',
+    upstreamWs: env.UPSTREAM_WS ?? 'ws://127.0.0.1:8546',
+    authorize: lambdaAuthorizer(env.AUTHORIZER_FUNCTION),
+    ...(env.RPC_CLIENT ? { client: env.RPC_CLIENT } : {}),
+    extraAllowedMethods: (env.EXTRA_ALLOWED_METHODS ?? '').split(',').map((m) => m.trim()).filter(Boolean),
+    ...(env.HEALTH_MAX_BLOCK_AGE_SECONDS && maxBlockAge > 0 ? { healthMaxBlockAgeMs: maxBlockAge * 1000 } : {}),
+  });
+} catch (e) {
+  console.error(`node-gate: ${(e as Error).message} (see /etc/blockchain-tenancy/gate.env)`);
+  process.exit(2);
+}
 // Publish gate latency and cache hit/miss counts once a minute (BT_TENANT / BT_ENVIRONMENT set).
 // The environment's own namespace (the only one the node role may write to); metrics must never
 // stop the gate, so ids that name no namespace only disable them.
@@ -40,5 +51,9 @@ if (env.BT_TENANT && env.BT_ENVIRONMENT && namespace) {
     gate.metrics.publish(cloudwatch, data, namespace).catch((e: Error) => console.error(JSON.stringify({ msg: 'gate metrics not published', error: e.name })));
   }, 60_000).unref();
 }
-gate.server.listen(Number(env.GATE_PORT ?? 8080), '0.0.0.0', () => console.log(JSON.stringify({ msg: 'node gate listening', node: env.NODE_ID })));
+// Nothing a request does may end the process: the request paths catch and answer; this logs
+// anything that still escapes (without request data) instead of dropping every open socket.
+process.on('uncaughtException', (e) => console.error(JSON.stringify({ level: 'error', msg: 'node gate: uncaught exception', error: e.name })));
+process.on('unhandledRejection', (e) => console.error(JSON.stringify({ level: 'error', msg: 'node gate: unhandled rejection', error: (e as Error)?.name })));
+gate.server.listen(Number(env.GATE_PORT ?? 8080), env.GATE_HOST ?? '0.0.0.0', () => console.log(JSON.stringify({ msg: 'node gate listening', node: env.NODE_ID })));
 process.on('SIGTERM', () => void gate.close().then(() => process.exit(0)));

@@ -17,6 +17,7 @@ import { MetricDimensions, nodeMetricNamespace } from '../operations/metric-name
 import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../environment/tags';
 import { acknowledgeLambdaVpcAccess, lambdaVpcAccessStatements } from '../security/lambda-vpc-access';
 import { credentialSecretPrefix } from './credential-format';
+import { AUTHORIZER_ALLOW_TTL_SECONDS, REVOCATION_BOUND_SECONDS } from './revocation';
 
 const AUTHORIZER_DENIES = 'AuthorizerDenies';
 
@@ -40,7 +41,11 @@ export interface CredentialStoreProps {
   readonly defaultLifetimeDays?: number;
   /** Longest lifetime a caller may ask for (days). @default 365 */
   readonly maxLifetimeDays?: number;
-  /** How long the authorizer caches an allow (seconds). @default 60 */
+  /**
+   * How long the authorizer caches an allow (seconds): 0 to AUTHORIZER_ALLOW_TTL_SECONDS, so a revoked
+   * credential stops working within REVOCATION_BOUND_SECONDS (lib/credentials/revocation.ts).
+   * @default AUTHORIZER_ALLOW_TTL_SECONDS (14)
+   */
   readonly allowCacheSeconds?: number;
   /**
    * Reserved concurrency of the authorizer: the most authorizations this environment can run at
@@ -74,6 +79,13 @@ export class CredentialStore extends Construct {
 
   constructor(scope: Construct, id: string, props: CredentialStoreProps) {
     super(scope, id);
+    const ttl = props.allowCacheSeconds;
+    if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 0 && ttl <= AUTHORIZER_ALLOW_TTL_SECONDS)) {
+      throw new Error(
+        `CredentialStore (${props.tenantId}/${props.environmentId}): allowCacheSeconds is ${ttl}; a revoked credential must stop working within ${REVOCATION_BOUND_SECONDS} s, ` +
+          `which leaves the authorizer's cache at most ${AUTHORIZER_ALLOW_TTL_SECONDS} s: give a whole number from 0 to ${AUTHORIZER_ALLOW_TTL_SECONDS}, or leave it unset`,
+      );
+    }
     const stack = Stack.of(this);
     this.secretPrefix = credentialSecretPrefix(props.tenantId, props.environmentId);
     const secrets = stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
@@ -86,7 +98,7 @@ export class CredentialStore extends Construct {
     const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } };
     const environment = { TENANT_ID: props.tenantId, ENVIRONMENT_ID: props.environmentId };
 
-    const authorizerEnvironment = { NODE_MEMBERS: encodeNodeMembers(props.nodeMembers), ALLOW_TTL_SECONDS: String(props.allowCacheSeconds ?? 60) };
+    const authorizerEnvironment = { NODE_MEMBERS: encodeNodeMembers(props.nodeMembers), ALLOW_TTL_SECONDS: String(props.allowCacheSeconds ?? AUTHORIZER_ALLOW_TTL_SECONDS) };
     const bytes = environmentBytes({ ...environment, ...authorizerEnvironment });
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
       throw new Error(

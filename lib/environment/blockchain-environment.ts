@@ -15,7 +15,7 @@ import { CredentialStore } from '../credentials/credential-store';
 import { EnvironmentRegistration } from './environment-registration';
 import { EnvironmentIngress } from '../ingress/environment-ingress';
 import { NodeFleet } from '../nodes/node-fleet';
-import { installNodeServices } from '../nodes/node-services';
+import { gateHealthBlockAge, installNodeServices } from '../nodes/node-services';
 import { ConsensusFamily } from '../operations/alarm-thresholds';
 import { EnvironmentMonitoring, MonitoringThresholds } from '../operations/environment-monitoring';
 import { ID_PATTERN } from '../config/tenant-config';
@@ -78,7 +78,7 @@ export interface BlockchainEnvironmentProps {
   readonly monitoring?: BlockchainMonitoringOptions;
   /**
    * App credentials (created when `chain` is set).
-   * @default - 90-day default lifetime, 365-day maximum, 60 s authorizer cache
+   * @default - 90-day default lifetime, 365-day maximum, 14 s authorizer cache (a revoked credential stops working within 30 s)
    */
   readonly credentials?: CredentialOptions;
   /**
@@ -95,7 +95,10 @@ export interface CredentialOptions {
   readonly defaultLifetimeDays?: number;
   /** @default 365 */
   readonly maxLifetimeDays?: number;
-  /** How long the authorizer caches an allow (seconds). @default 60 */
+  /**
+   * How long the authorizer caches an allow (seconds), at most AUTHORIZER_ALLOW_TTL_SECONDS (the
+   * revocation bound, lib/credentials/revocation.ts). @default 14
+   */
   readonly allowCacheSeconds?: number;
   /**
    * The authorizer's reserved concurrency: this environment's bounded share of the account's
@@ -242,6 +245,8 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
           metricsAsset,
           authorizer: this.credentials.authorizer,
           gatePort: this.securityGroups.gatePort,
+          rpcClient: fleet.chain.client,
+          ...(gateHealthBlockAge(fleet.chain) !== undefined ? { healthMaxBlockAgeSeconds: gateHealthBlockAge(fleet.chain) } : {}),
         });
       }
       if (props.ingress) {
@@ -369,3 +374,4 @@ function consensusFamily(consensus: ConsensusProtocol): ConsensusFamily {
   if (isBft(consensus)) return 'bft';
   return consensus === ConsensusProtocol.RAFT ? 'raft' : 'clique';
 }
+

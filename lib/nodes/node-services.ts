@@ -16,6 +16,14 @@ export interface NodeServicesOptions {
   /** The environment's authorizer: the gate may invoke this one function only. */
   readonly authorizer: lambda.IFunction;
   readonly gatePort: number;
+  /** The node's client (its JSON-RPC method list in the gate). */
+  readonly rpcClient: string;
+  /**
+   * The gate's `/health` fails when the newest block is older than this while the client is not
+   * syncing. @default - only "the client answers JSON-RPC" is checked (e.g. Raft, which seals
+   * blocks only for transactions)
+   */
+  readonly healthMaxBlockAgeSeconds?: number;
 }
 
 /**
@@ -62,10 +70,21 @@ export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions
     'mkdir -p /opt/blockchain-tenancy/node-gate /opt/blockchain-tenancy/node-metrics /etc/blockchain-tenancy',
     `aws s3 cp --region ${region} ${o.gateAsset.s3ObjectUrl} /tmp/node-gate.zip && unzip -o /tmp/node-gate.zip -d /opt/blockchain-tenancy/node-gate`,
     `aws s3 cp --region ${region} ${o.metricsAsset.s3ObjectUrl} /tmp/node-metrics.zip && unzip -o /tmp/node-metrics.zip -d /opt/blockchain-tenancy/node-metrics`,
-    `printf 'NODE_ID=%s\\nAUTHORIZER_FUNCTION=%s\\nGATE_PORT=%s\\nAWS_REGION=%s\\nBT_TENANT=%s\\nBT_ENVIRONMENT=%s\\n' '${node.nodeId}' '${o.authorizer.functionName}' '${o.gatePort}' '${region}' '${o.tenantId}' '${o.environmentId}' > /etc/blockchain-tenancy/gate.env`,
+    `printf 'NODE_ID=%s\\nAUTHORIZER_FUNCTION=%s\\nGATE_PORT=%s\\nAWS_REGION=%s\\nBT_TENANT=%s\\nBT_ENVIRONMENT=%s\\nRPC_CLIENT=%s\\nHEALTH_MAX_BLOCK_AGE_SECONDS=%s\\n' '${node.nodeId}' '${o.authorizer.functionName}' '${o.gatePort}' '${region}' '${o.tenantId}' '${o.environmentId}' '${o.rpcClient}' '${o.healthMaxBlockAgeSeconds ?? ''}' > /etc/blockchain-tenancy/gate.env`,
     `printf 'BT_TENANT=%s\\nBT_ENVIRONMENT=%s\\nBT_NODE=%s\\nAWS_REGION=%s\\n' '${o.tenantId}' '${o.environmentId}' '${node.nodeId}' '${region}' > /etc/blockchain-tenancy/metrics.env`,
     unit('node-gate', 'blockchain-tenancy node auth gate', '/etc/blockchain-tenancy/gate.env'),
     unit('node-metrics', 'blockchain-tenancy node metric publisher', '/etc/blockchain-tenancy/metrics.env'),
     'systemctl daemon-reload && systemctl enable --now node-gate node-metrics',
   );
+}
+
+/**
+ * How old the newest block may be before a node's gate reports it unhealthy (and the load
+ * balancer replaces the node): 30 block periods, at least 5 minutes, long enough that a short loss
+ * of quorum does not replace the whole fleet, short enough that a node whose client stopped
+ * importing blocks is replaced. Raft seals blocks only for transactions: no block-age check.
+ */
+export function gateHealthBlockAge(chain: { readonly consensus: string; readonly blockPeriodSeconds: number }): number | undefined {
+  if (chain.consensus === 'raft') return undefined;
+  return Math.max(300, 30 * chain.blockPeriodSeconds);
 }

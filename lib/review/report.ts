@@ -21,8 +21,9 @@ const CREDENTIAL_MODEL = [
   '(m=19456 KiB, t=2, p=1) is kept, one Secrets Manager secret per credential under',
   '`blockchain-tenancy/<tenant>/<env>/credentials/`, encrypted with the environment key, with member, expiry and',
   "revocation. The node gate asks the environment's authorizer (which can read only this environment's credentials)",
-  "and lets a credential reach only its own member's nodes; revoked or expired credentials lose open WebSockets within",
-  'the gate cache TTL (30 s). Only `eth_`, `net_`, `web3_` methods pass the gate.',
+  "and lets a credential reach only its own member's nodes; a revoked or expired credential stops working, over HTTP and",
+  'on open WebSockets, within 30 s. Only an explicit list of standard dApp methods passes the gate (nothing that uses',
+  'or reveals node keys or node state).',
 ].join(' ');
 
 /** Renders the review report of one environment stack as Markdown. */

@@ -127,7 +127,9 @@ describe('dApps through the node gate with app credentials', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
     });
     expect(res.status).toBe(401);
-    expect(await res.text()).toBe('');
+    const refusal = (await res.json()) as { jsonrpc: string; id: null; error: { code: number; message: string } };
+    expect([refusal.id, refusal.error.code, refusal.error.message]).toEqual([null, -32001, expect.stringMatching(/^unauthorized: /)]);
+    expect(JSON.stringify(refusal)).not.toContain(c.secret);
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(url(c, 'ws', '/ws'));
       ws.on('unexpected-response', (_req, r) => resolve(r.statusCode ?? 0));
@@ -135,10 +137,16 @@ describe('dApps through the node gate with app credentials', () => {
       ws.on('error', () => resolve(-1));
     });
     expect(status).toBe(401);
-    // And through ethers as a user would see it.
+    // And through ethers and web3 as a user would see it: the gate's message, not "invalid json response".
     const provider = new JsonRpcProvider(url(c), undefined, { staticNetwork: true });
     await expect(provider.getBlockNumber()).rejects.toThrow();
     provider.destroy();
+    const web3Error = await new Web3(url(c)).eth.getBlockNumber().then(
+      () => undefined,
+      (e: Error & { cause?: { message?: string } }) => `${e.message} ${e.cause?.message ?? ''}`,
+    );
+    expect(web3Error).toMatch(/unauthorized: this endpoint needs a valid app credential/);
+    expect(web3Error).not.toContain(c.secret);
   });
 
   it('refuses admin_ and other administrative methods, batch element by element', async () => {
@@ -168,11 +176,11 @@ describe('dApps through the node gate with app credentials', () => {
     expect(tooLong.status).toBe(400);
   });
 
-  it('answers /health without a credential and reveals nothing; unknown paths get a bare 404', async () => {
+  it('answers /health without a credential and reveals nothing; unknown paths get a JSON-RPC 404', async () => {
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect([health.status, await health.text()]).toEqual([200, 'ok']);
     const missing = await fetch(`http://127.0.0.1:${port}/admin`);
-    expect([missing.status, await missing.text()]).toEqual([404, '']);
+    expect([missing.status, ((await missing.json()) as { error: { code: number } }).error.code]).toEqual([404, -32600]);
   });
 
   it('keeps serving cached allows while the authorizer is unreachable, refuses new credentials', async () => {
@@ -195,7 +203,9 @@ describe('dApps through the node gate with app credentials', () => {
     }
   });
 
-  it('revocation closes a live subscription within the TTL', async () => {
+  // Shortened cache times here (a fast functional check); test/e2e/gate-process.test.ts measures
+  // the revocation bound with the production ones.
+  it('revocation closes a live subscription within the (shortened) TTL', async () => {
     const c = await service.create({ memberId: 'acme' });
     const ws = new WebSocket(url({ id: c.credential.id, secret: c.secret }, 'ws', '/ws'));
     await new Promise((resolve, reject) => {

@@ -24,7 +24,11 @@ export interface GethNode {
   stop(): Promise<void>;
 }
 
-export async function startGethNode(): Promise<GethNode> {
+/**
+ * Starts the node. `apis` replaces the production API list (eth,net,web3), e.g. to enumerate
+ * every method geth has.
+ */
+export async function startGethNode(apis: readonly string[] = ['eth', 'net', 'web3']): Promise<GethNode> {
   const geth = gethBinary();
   const version = /Version: (\S+)/.exec(execFileSync(geth, ['version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const dir = mkdtempSync(join(tmpdir(), 'bench-geth-'));
@@ -61,8 +65,8 @@ export async function startGethNode(): Promise<GethNode> {
     '--ws.addr=127.0.0.1',
     `--ws.port=${ws}`,
     '--syncmode=full',
-    '--http.api=eth,net,web3',
-    '--ws.api=eth,net,web3',
+    `--http.api=${apis.join(',')}`,
+    `--ws.api=${apis.join(',')}`,
     '--mine',
     `--unlock=${signer.address}`,
     `--password=${join(dir, 'password')}`,

@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2targets from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { ALB_MAX_IDLE_TIMEOUT_SECONDS, EnvironmentIngress, GATE_KEEP_ALIVE_SECONDS } from '../../lib';
+import { ALB_MAX_IDLE_TIMEOUT_SECONDS, AUTHORIZER_ALLOW_TTL_SECONDS, CredentialStore, EnvironmentIngress, GATE_KEEP_ALIVE_SECONDS } from '../../lib';
 import { buildTenantApp, testApp } from '../support/synth';
 
 const { stacks } = buildTenantApp(JSON.parse(readFileSync('test/fixtures/large-tenants.json', 'utf8')));
@@ -125,8 +125,20 @@ describe('app credentials and the authorizer', () => {
       TENANT_ID: 'acme',
       ENVIRONMENT_ID: 'prod',
       NODE_MEMBERS: JSON.stringify({ acme: ['validator-1', 'validator-2'], globex: ['validator-3', 'validator-4', 'globex-rpc'] }),
+      // Derived from the revocation bound (lib/credentials/revocation.ts): 30 - 2 - 14 s.
+      ALLOW_TTL_SECONDS: String(AUTHORIZER_ALLOW_TTL_SECONDS),
     });
+    expect(AUTHORIZER_ALLOW_TTL_SECONDS).toBe(14);
     expect((issuer.Properties.Environment as { Variables: Record<string, string> }).Variables).toMatchObject({ DEFAULT_LIFETIME_DAYS: '30', MAX_LIFETIME_DAYS: '90' });
+  });
+
+  it('refuses an authorizer cache that would stretch the revocation bound, naming the prop and the fix', () => {
+    const stack = new Stack(testApp(), 'Ttl');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 1, natGateways: 0, subnetConfiguration: [{ name: 'p', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    const props = { tenantId: 'acme', environmentId: 'dev', vpc, subnets: { subnets: vpc.isolatedSubnets }, securityGroup: new ec2.SecurityGroup(stack, 'Sg', { vpc }), encryptionKey: new kms.Key(stack, 'Key'), nodeMembers: { 'validator-1': 'acme' } };
+    expect(() => new CredentialStore(stack, 'Sixty', { ...props, allowCacheSeconds: 60 })).toThrow(
+      "CredentialStore (acme/dev): allowCacheSeconds is 60; a revoked credential must stop working within 30 s, which leaves the authorizer's cache at most 14 s: give a whole number from 0 to 14, or leave it unset",
+    );
   });
 
   it('the authorizer can only read this environment\'s credentials; nodes can only invoke their own authorizer', () => {

@@ -55,6 +55,8 @@ describe.each([
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(s).toContain("NODE_ID=%s\\nAUTHORIZER_FUNCTION=%s");
+    // The gate's method list is the node's client's; /health checks the block age (not for Raft).
+    expect(s).toMatch(/RPC_CLIENT=%s\\nHEALTH_MAX_BLOCK_AGE_SECONDS=%s[^']*' '[^']*' '[^']*' '[^']*' '[^']*' '[^']*' '[^']*' '(besu|goquorum|geth)' '(\d+)?'/);
     // The key is read into the node's storage with a private umask and never echoed.
     expect(s).toContain('umask 077');
     expect(s).not.toMatch(/echo .*privateKey/);

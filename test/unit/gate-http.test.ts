@@ -35,8 +35,9 @@ describe('node gate over HTTP (scripted upstream, stub authorizer)', () => {
         buf = buf.subarray(end + 4 + length);
         seen.push(body);
         if (script) return script(body, s);
-        const parsed = JSON.parse(body.toString()) as { id?: unknown } | { id?: unknown }[];
-        const answerOf = (c: { id?: unknown }) => ({ jsonrpc: '2.0', id: c.id, result: '0x1' });
+        const parsed = JSON.parse(body.toString()) as { id?: unknown; method?: string } | { id?: unknown; method?: string }[];
+        const block = () => ({ number: '0x1', timestamp: `0x${Math.floor(Date.now() / 1000).toString(16)}` });
+        const answerOf = (c: { id?: unknown; method?: string }) => ({ jsonrpc: '2.0', id: c.id, result: c.method === 'eth_getBlockByNumber' ? block() : c.method === 'eth_syncing' ? false : '0x1' });
         const out = JSON.stringify(Array.isArray(parsed) ? parsed.map(answerOf) : answerOf(parsed));
         s.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(out)}\r\n\r\n${out}`);
       });
@@ -97,23 +98,28 @@ describe('node gate over HTTP (scripted upstream, stub authorizer)', () => {
     socket.destroy();
   });
 
-  it('answers /health without a credential, a bare 404 elsewhere, 405 for other methods', async () => {
+  it('answers /health without a credential, 404 elsewhere, 405 for other methods (JSON-RPC error bodies)', async () => {
     const health = await fetch(`http://127.0.0.1:${port}/health?x=1`);
     expect([health.status, await health.text()]).toEqual([200, 'ok']);
+    seen.length = 0;
+    const missing = await post('{}', { authorization: GOOD }, '/admin');
+    expect([missing.status, JSON.parse(missing.text).error.message]).toEqual([404, 'not found: JSON-RPC is served by POST on / and by WebSocket on /ws']);
     expect((await post('{}', { authorization: GOOD }, '/admin')).status).toBe(404);
     expect((await post('{}', { authorization: GOOD }, '/nodes/other-node/')).status).toBe(404);
     const get = await fetch(`http://127.0.0.1:${port}/`, { headers: { authorization: GOOD } });
-    expect([get.status, get.headers.get('allow'), await get.text()]).toEqual([405, 'POST', '']);
+    expect([get.status, get.headers.get('allow'), JSON.parse(await get.text())]).toEqual([405, 'POST', { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'send JSON-RPC as an HTTP POST (or open a WebSocket on /ws)' } }]);
   });
 
   it('answers 401 without or with a refused credential, 503 while the authorizer is unreachable; nothing reaches the node', async () => {
     const body = '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}';
     const none = await post(body, {});
-    expect([none.status, none.headers.get('www-authenticate'), none.text]).toEqual([401, 'Basic realm="blockchain", charset="UTF-8"', '']);
-    expect((await post(body, { authorization: BAD })).status).toBe(401);
+    expect([none.status, none.headers.get('www-authenticate'), JSON.parse(none.text).error.code]).toEqual([401, 'Basic realm="blockchain", charset="UTF-8"', -32001]);
+    const bad = await post(body, { authorization: BAD });
+    expect([bad.status, JSON.parse(bad.text).error.message]).toEqual([401, expect.stringMatching(/^unauthorized: /)]);
+    expect(bad.text).not.toContain('btbad');
     authorizerDown = true;
     const down = await post(body, { authorization: `Basic ${Buffer.from('btnew:secret').toString('base64')}` });
-    expect([down.status, down.headers.get('retry-after')]).toEqual([503, '5']);
+    expect([down.status, down.headers.get('retry-after'), JSON.parse(down.text).error.code]).toEqual([503, '5', -32002]);
     expect(seen).toHaveLength(0);
   });
 
@@ -154,10 +160,11 @@ describe('node gate over HTTP (scripted upstream, stub authorizer)', () => {
       [null, -32600],
       [5, '0x1'],
     ]);
-    // Only the allowed calls went to the node, re-serialized with the four JSON-RPC members.
+    // Only the allowed calls went to the node, as the client's bytes, their ids renamed to gate
+    // tags (matched back to the client's ids in the answer).
     expect(JSON.parse(seen[0].toString())).toEqual([
-      { jsonrpc: '2.0', id: 1, method: 'eth_chainId' },
-      { jsonrpc: '2.0', id: 5, method: 'net_version', params: [] },
+      { jsonrpc: '2.0', id: expect.stringMatching(/^gate-[\w-]+\.\d+\.0$/), method: 'eth_chainId' },
+      { jsonrpc: '2.0', id: expect.stringMatching(/^gate-[\w-]+\.\d+\.4$/), method: 'net_version', params: [] },
     ]);
   });
 
