@@ -1,5 +1,5 @@
 import { credentialCacheKey, parseBasicAuthorization } from '../../lib/credentials/credential-format';
-import { CredentialService, VerifyOutcome } from '../../lib/credentials/credential-service';
+import { CredentialService, VerifyOutcome } from '../credentials/credential-service';
 
 /** The API Gateway REQUEST-authorizer event (the fields used). */
 export interface RequestAuthorizerEvent {

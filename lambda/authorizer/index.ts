@@ -4,7 +4,7 @@
  * TENANT_ID, ENVIRONMENT_ID, NODE_MEMBERS (JSON: member id -> node ids), ALLOW_TTL_SECONDS.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CredentialService } from '../../lib/credentials/credential-service';
+import { CredentialService } from '../credentials/credential-service';
 import { decodeNodeMembers } from '../../lib/credentials/node-members';
 import { RequestAuthorizerEvent, createAuthorizer } from './handler';
 

@@ -1,15 +1,13 @@
-import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, encodeNodeMembers, environmentBytes } from './node-members';
-import { argon2LayerCode } from '../assets/bundled-assets';
+import { argon2LayerCode, lambdaCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { SinglePolicyRole } from '../security/single-policy-role';
@@ -77,7 +75,7 @@ export class CredentialStore extends Construct {
           `and ${Object.keys(props.nodeMembers).length} nodes make them ${bytes} bytes (Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}); use shorter node and member ids, or fewer nodes in one environment`,
       );
     }
-    const make = (name: 'Issuer' | 'Authorizer', entry: string, statements: iam.PolicyStatement[], env: Record<string, string>) => {
+    const make = (name: 'Issuer' | 'Authorizer', asset: 'issuer' | 'authorizer', statements: iam.PolicyStatement[], env: Record<string, string>) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         encryptionKey: props.encryptionKey,
         retention: logs.RetentionDays.ONE_YEAR,
@@ -104,8 +102,9 @@ export class CredentialStore extends Construct {
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
         reason: "Log streams of the function's own log group.",
       });
-      const fn = new nodejs.NodejsFunction(this, name, {
-        entry: path.join(__dirname, '..', '..', 'lambda', entry, 'index.ts'),
+      const fn = new lambda.Function(this, name, {
+        code: lambdaCode(asset),
+        handler: 'index.handler',
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 512,
@@ -119,7 +118,6 @@ export class CredentialStore extends Construct {
         environment: { ...environment, ...env },
         environmentEncryption: props.encryptionKey,
         description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
-        bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*', 'argon2'], forceDockerBundling: false },
       });
       acknowledgeRule(fn, 'LambdaDLQ', 'Invoked synchronously (gate, API Gateway, management API): the caller receives every failure; a DLQ would never be read.', ['CKV_AWS_116']);
       acknowledgeRule(
