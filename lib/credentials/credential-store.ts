@@ -28,7 +28,7 @@ export interface CredentialStoreProps {
   /** The environment key: encrypts the credential secrets and the logs. */
   readonly encryptionKey: kms.IKey;
   /** Node id -> owning member: a credential opens only its own member's nodes. */
-  readonly nodeMembers: Readonly<Record<string, string>>;
+  readonly nodeMembers: { readonly [nodeId: string]: string };
   /** Lifetime of a credential when the caller gives none (days). @default 90 */
   readonly defaultLifetimeDays?: number;
   /** Longest lifetime a caller may ask for (days). @default 365 */

@@ -18,12 +18,22 @@ import { RegionalWebAcl } from '../security/web-acl';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { callerStatement, nodeActionStatement } from './policies';
 
+/** A PEM truststore in S3 for mutual TLS on the management API's custom domain. */
+export interface MtlsTruststore {
+  /** Bucket of the truststore. */
+  readonly bucket: s3.IBucket;
+  /** Object key of the PEM truststore. */
+  readonly key: string;
+  /** Object version. @default - the latest version */
+  readonly version?: string;
+}
+
 /** Custom domain of the management API. */
 export interface ManagementDomainOptions {
   readonly domainName: string;
   readonly certificate: acm.ICertificate;
   /** A PEM truststore in S3: turns on mutual TLS (clients must present a certificate). @default - no mutual TLS */
-  readonly mtlsTruststore?: { readonly bucket: s3.IBucket; readonly key: string; readonly version?: string };
+  readonly mtlsTruststore?: MtlsTruststore;
 }
 
 /** Props of {@link ManagementApi}. */
