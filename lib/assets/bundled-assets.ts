@@ -41,7 +41,10 @@ export function argon2LayerCode(): lambda.Code {
   const argon2 = packageDir('argon2', __dirname);
   const deps = ['@phc/format', 'node-gyp-build'].map((dep) => [dep, packageDir(dep, argon2)] as const);
   return lambda.Code.fromAsset(argon2, {
-    assetHashType: AssetHashType.SOURCE,
+    // The hash of what the layer holds, not of the installed directory: an install that compiled
+    // argon2 (a build/ directory) or a different machine gives the same layer, so no new layer
+    // version is published unless argon2 or its two dependencies change.
+    assetHashType: AssetHashType.OUTPUT,
     bundling: {
       image: NO_DOCKER,
       local: {
