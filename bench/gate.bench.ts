@@ -22,7 +22,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAuthorizer } from '../lambda/authorizer/handler';
 import { authorizerEvent } from '../lambda/node-gate/lambda-authorizer';
 import { basicAuthorization } from '../lib/credentials/credential-format';
-import { CredentialService } from '../lib/credentials/credential-service';
+import { CredentialService } from '../lambda/credentials/credential-service';
 import { envFor, freePort, startMoto } from '../test/support/moto';
 import { startGethNode } from '../test/support/geth-node';
 import { clockTicks, cpuMicros } from './support/proc-cpu';

@@ -115,6 +115,23 @@ if (existsSync(scalePath)) {
     '',
   );
 }
+const requirePath = join(dir, 'results', 'require.json');
+if (existsSync(requirePath)) {
+  const r = JSON.parse(readFileSync(requirePath, 'utf8'));
+  type Side = { ref: string; requireMsP50: number; requireMsP90: number; processMsP50: number; modules: number; packages: string[] };
+  const side = (name: string, s: Side) => `| ${name} (${s.ref}) | ${s.requireMsP50} | ${s.requireMsP90} | ${s.processMsP50} | ${s.modules} | ${s.packages.join(', ')} |`;
+  lines.push(
+    '## Importing the library (require of the entry point)',
+    '',
+    `${r.method}; ${r.machine.cpus} cores, Node ${r.machine.node}, ${r.machine.date}; load average ${r.loadavg} at the end.`,
+    '',
+    '| entry point | require p50 ms | require p90 ms | process p50 ms | modules loaded | packages loaded |',
+    '|---|---|---|---|---|---|',
+    side('before', r.before),
+    side('after', r.after),
+    '',
+  );
+}
 writeFileSync(join(dir, 'results', 'summary.md'), lines.join('\n'));
 console.log(lines.join('\n'));
 process.exit(failed ? 1 : 0);

@@ -2,6 +2,10 @@
  * The `blockchain-tenancy` CLI (pure parts: argument parsing, output formatting, the request
  * plan). bin/blockchain-tenancy.ts wires it to SigV4-signed HTTPS.
  */
+import { ID_PATTERN_BODY } from '../lib/contracts/ids';
+
+/** `<tenant>/<env>`: two ids (lib/contracts/ids.ts). */
+const ENVIRONMENT_PATH = new RegExp(`^${ID_PATTERN_BODY}/${ID_PATTERN_BODY}$`);
 
 export const EXIT = { OK: 0, API_ERROR: 1, USAGE: 2, UNREACHABLE: 3 } as const;
 
@@ -58,7 +62,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}):
   }
   const [group, verb, target, id] = positional;
   const envPath = () => {
-    if (!target || !/^[a-z][a-z0-9-]{0,22}[a-z0-9]\/[a-z][a-z0-9-]{0,22}[a-z0-9]$/.test(target)) throw new UsageError(`give the environment as <tenant>/<env>, e.g. acme/dev (got ${target ?? 'nothing'})`);
+    if (!target || !ENVIRONMENT_PATH.test(target)) throw new UsageError(`give the environment as <tenant>/<env>, e.g. acme/dev (got ${target ?? 'nothing'})`);
     return `/environments/${target}`;
   };
   const need = (what: string, v: string | undefined) => {

@@ -1,4 +1,12 @@
 // Public API of blockchain-tenancy. This file only re-exports.
+//
+// Importing it loads construct code and pure contracts only: the runtime code (Lambda handlers,
+// the node gate, the metric publisher) is shipped as prebuilt assets (dist/assets) and never
+// imported here, so `require('blockchain-tenancy')` loads no AWS SDK client, argon2, ethers or ws
+// (test/package/entry-point.test.ts). Key generation and genesis encoding (lib/chain/keys.ts,
+// lib/chain/genesis.ts) use ethers and run at deploy time in the node-keys custom resource; they
+// are not part of this entry point.
+export * from './contracts/ids';
 export * from './config/cidr';
 export * from './config/config-error';
 export * from './config/tenant-config';
@@ -9,7 +17,11 @@ export * from './environment/tags';
 export * from './environment/blockchain-environment';
 export * from './environment/tenant-environment-stack';
 export * from './app/tenant-app';
-export * from './chain';
+export * from './chain/protocols';
+export * from './chain/compatibility';
+export * from './chain/client-pins';
+export * from './chain/chain-spec';
+export * from './chain/node-secrets';
 export * from './nodes';
 export * from './operations/metric-names';
 export * from './operations/alarm-thresholds';
@@ -18,13 +30,11 @@ export * from './operations/environment-monitoring';
 export * from './config/chain-config';
 export * from './config/ingress-config';
 export * from './credentials/credential-format';
-export * from './credentials/credential-service';
 export * from './credentials/rpc-policy';
 export * from './credentials/revocation';
 export * from './credentials/credential-store';
 export * from './ingress/environment-ingress';
 export * from './nodes/node-services';
-export * from './assets/bundled-assets';
 export * from './security/single-policy-role';
 export * from './environment/registration-format';
 export * from './environment/environment-registration';

@@ -5,7 +5,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAuthorizer } from '../../lambda/authorizer/handler';
 import { authorizerEvent, decisionFromAnswer } from '../../lambda/node-gate/lambda-authorizer';
-import { CredentialService } from '../../lib/credentials/credential-service';
+import { CredentialService } from '../../lambda/credentials/credential-service';
 
 // GATE_MODULE (optional, for before/after comparisons): another build of the gate module.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,5 +1,5 @@
 import { credentialCacheKey, parseBasicAuthorization } from '../../lib/credentials/credential-format';
-import { CredentialService, VerifyOutcome } from '../../lib/credentials/credential-service';
+import { CredentialService, VerifyOutcome } from '../credentials/credential-service';
 import { AUTHORIZER_ALLOW_TTL_SECONDS, DENY_TTL_SECONDS } from '../../lib/credentials/revocation';
 import { LruMap } from '../shared/lru-map';
 

@@ -5,7 +5,7 @@
  * and by default, AUTHORIZER_ALLOW_TTL_SECONDS of lib/credentials/revocation.ts: the revocation bound).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CredentialService } from '../../lib/credentials/credential-service';
+import { CredentialService } from '../credentials/credential-service';
 import { decodeNodeMembers } from '../../lib/credentials/node-members';
 import { AUTHORIZER_ALLOW_TTL_SECONDS } from '../../lib/credentials/revocation';
 import { RequestAuthorizerEvent, createAuthorizer } from './handler';

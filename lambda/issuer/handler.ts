@@ -1,4 +1,4 @@
-import { CredentialNotFoundError, CredentialService, CredentialValidationError } from '../../lib/credentials/credential-service';
+import { CredentialNotFoundError, CredentialService, CredentialValidationError } from '../credentials/credential-service';
 
 /** What the issuer accepts (invoked by the management API or an operator's `aws lambda invoke`). */
 export type IssuerRequest =

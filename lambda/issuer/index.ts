@@ -4,7 +4,7 @@
  * the outcome, never a secret.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CredentialService } from '../../lib/credentials/credential-service';
+import { CredentialService } from '../credentials/credential-service';
 import { handleIssuer } from './handler';
 
 const service = new CredentialService({

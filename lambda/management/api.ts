@@ -13,7 +13,7 @@ export const autoScalingSdk = (): typeof import('@aws-sdk/client-auto-scaling') 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling');
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { ID_PATTERN } from '../../lib/config/tenant-config';
+import { ID_PATTERN } from '../../lib/contracts/ids';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/environment/registration-format';
 import { EnvironmentTags } from '../../lib/environment/tags';
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';

@@ -4,6 +4,7 @@ import { CredentialsConfig, IngressConfig, readCredentialsConfig, readIngressCon
 import { TenantConfigError } from './config-error';
 import { cidrsOverlap, Ipv4Cidr, parseIpv4Cidr } from './cidr';
 import { FieldReader, join } from './field-reader';
+import { ID_HINT, ID_PATTERN } from '../contracts/ids';
 
 /**
  * The default app's configuration: every tenant and its environments. One CloudFormation stack
@@ -99,9 +100,8 @@ export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/** Ids of tenants and environments: lowercase, start with a letter, 2-24 chars. */
-export const ID_PATTERN = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
-const ID_HINT = 'use 2-24 characters of a-z, 0-9 and "-", starting with a letter and not ending with "-", e.g. "acme"';
+/** Ids of tenants and environments: lowercase, start with a letter, 2-24 chars (lib/contracts/ids.ts). */
+export { ID_PATTERN };
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const AZ_SUFFIX = /^[a-z]$/;

@@ -6,11 +6,12 @@
  * - SECRET: 43 base64url characters = 256 random bits. Shown once; only its argon2id hash is kept.
  */
 import { createHash, hash, randomBytes } from 'node:crypto';
+import { ID_PATTERN } from '../contracts/ids';
 
 export const CREDENTIAL_ID_PATTERN = /^bt[a-z2-7]{24}$/;
 export const CREDENTIAL_SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
-/** Member ids, like tenant and environment ids. */
-export const MEMBER_ID_PATTERN = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+/** Member ids, like tenant and environment ids (lib/contracts/ids.ts). */
+export const MEMBER_ID_PATTERN = ID_PATTERN;
 /** Longest Authorization header the parsers look at (anything longer is refused unread). */
 export const MAX_AUTHORIZATION_LENGTH = 256;
 

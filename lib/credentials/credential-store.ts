@@ -1,15 +1,13 @@
-import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, encodeNodeMembers, environmentBytes } from './node-members';
-import { argon2LayerCode } from '../assets/bundled-assets';
+import { argon2LayerCode, lambdaCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { SinglePolicyRole } from '../security/single-policy-role';
@@ -36,7 +34,7 @@ export interface CredentialStoreProps {
   /** The environment key: encrypts the credential secrets and the logs. */
   readonly encryptionKey: kms.IKey;
   /** Node id -> owning member: a credential opens only its own member's nodes. */
-  readonly nodeMembers: Readonly<Record<string, string>>;
+  readonly nodeMembers: { readonly [nodeId: string]: string };
   /** Lifetime of a credential when the caller gives none (days). @default 90 */
   readonly defaultLifetimeDays?: number;
   /** Longest lifetime a caller may ask for (days). @default 365 */
@@ -114,7 +112,7 @@ export class CredentialStore extends Construct {
       );
     }
     const vpcAccess = { vpc: props.vpc, subnets: props.vpc.selectSubnets(props.subnets).subnets, securityGroups: [props.securityGroup] };
-    const make = (name: 'Issuer' | 'Authorizer', entry: string, statements: iam.PolicyStatement[], env: Record<string, string>) => {
+    const make = (name: 'Issuer' | 'Authorizer', asset: 'issuer' | 'authorizer', statements: iam.PolicyStatement[], env: Record<string, string>) => {
       const logGroup = new logs.LogGroup(this, `${name}Logs`, {
         encryptionKey: props.encryptionKey,
         retention: logs.RetentionDays.ONE_YEAR,
@@ -138,8 +136,9 @@ export class CredentialStore extends Construct {
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
         reason: "Log streams of the function's own log group.",
       });
-      const fn = new nodejs.NodejsFunction(this, name, {
-        entry: path.join(__dirname, '..', '..', 'lambda', entry, 'index.ts'),
+      const fn = new lambda.Function(this, name, {
+        code: lambdaCode(asset),
+        handler: 'index.handler',
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: 512,
@@ -154,7 +153,6 @@ export class CredentialStore extends Construct {
         environmentEncryption: props.encryptionKey,
         ...(name === 'Authorizer' ? { reservedConcurrentExecutions: reserved } : {}),
         description: `${name} of the app credentials of ${props.tenantId}/${props.environmentId}`,
-        bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*', 'argon2'], forceDockerBundling: false },
       });
       acknowledgeRule(fn, 'LambdaDLQ', 'Invoked synchronously (gate, API Gateway, management API): the caller receives every failure; a DLQ would never be read.', ['CKV_AWS_116']);
       return { fn, logGroup, identity };

@@ -371,7 +371,7 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
 }
 
 function consensusFamily(consensus: ConsensusProtocol): ConsensusFamily {
-  if (isBft(consensus)) return 'bft';
-  return consensus === ConsensusProtocol.RAFT ? 'raft' : 'clique';
+  if (isBft(consensus)) return ConsensusFamily.BFT;
+  return consensus === ConsensusProtocol.RAFT ? ConsensusFamily.RAFT : ConsensusFamily.CLIQUE;
 }
 

@@ -1,15 +1,15 @@
-import * as path from 'node:path';
 import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { lambdaCode } from '../assets/bundled-assets';
+import { ID_PATTERN } from '../contracts/ids';
 import { REGISTRATION_PREFIX } from '../environment/registration-format';
 import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../environment/tags';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
@@ -18,12 +18,22 @@ import { RegionalWebAcl } from '../security/web-acl';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { callerStatement, nodeActionStatement } from './policies';
 
+/** A PEM truststore in S3 for mutual TLS on the management API's custom domain. */
+export interface MtlsTruststore {
+  /** Bucket of the truststore. */
+  readonly bucket: s3.IBucket;
+  /** Object key of the PEM truststore. */
+  readonly key: string;
+  /** Object version. @default - the latest version */
+  readonly version?: string;
+}
+
 /** Custom domain of the management API. */
 export interface ManagementDomainOptions {
   readonly domainName: string;
   readonly certificate: acm.ICertificate;
   /** A PEM truststore in S3: turns on mutual TLS (clients must present a certificate). @default - no mutual TLS */
-  readonly mtlsTruststore?: { readonly bucket: s3.IBucket; readonly key: string; readonly version?: string };
+  readonly mtlsTruststore?: MtlsTruststore;
 }
 
 /** Props of {@link ManagementApi}. */
@@ -134,8 +144,9 @@ export class ManagementApi extends Construct {
     ] as const) {
       acknowledgeFinding(identity.policy, { id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
     }
-    const fn = new nodejs.NodejsFunction(this, 'Handler', {
-      entry: path.join(__dirname, '..', '..', 'lambda', 'management', 'index.ts'),
+    const fn = new lambda.Function(this, 'Handler', {
+      code: lambdaCode('management'),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -145,7 +156,6 @@ export class ManagementApi extends Construct {
       logGroup: fnLogs,
       tracing: lambda.Tracing.ACTIVE,
       description: 'blockchain-tenancy management API',
-      bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*'], forceDockerBundling: false },
     });
     acknowledgeRule(fn, 'LambdaDLQ', 'Invoked synchronously by API Gateway, which returns every failure to the caller; a DLQ would never be read.', ['CKV_AWS_116']);
     acknowledgeRule(fn, 'LambdaConcurrency', 'Throttled per route by API Gateway and per IP by WAF; reserved concurrency would come out of the account pool.', ['CKV_AWS_115']);
@@ -214,7 +224,7 @@ export class ManagementApi extends Construct {
         required: ['memberId'],
         additionalProperties: false,
         properties: {
-          memberId: { type: apigw.JsonSchemaType.STRING, pattern: '^[a-z][a-z0-9-]{0,22}[a-z0-9]$' },
+          memberId: { type: apigw.JsonSchemaType.STRING, pattern: ID_PATTERN.source },
           lifetimeDays: { type: apigw.JsonSchemaType.INTEGER, minimum: 1, maximum: 3650 },
           description: { type: apigw.JsonSchemaType.STRING, maxLength: 256 },
         },

@@ -1,11 +1,10 @@
-import * as path from 'node:path';
 import { ArnFormat, CfnElement, CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { lambdaCode } from '../assets/bundled-assets';
 import { chainManifestSecretName, nodeSecretPrefix } from '../chain/node-secrets';
 import { ResolvedChainSpec } from '../chain/chain-spec';
 import { ConsensusProtocol } from '../chain/protocols';
@@ -84,8 +83,9 @@ export class NodeKeys extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(logGroup.node.defaultChild as CfnElement)}.Arn>:*]`,
       reason: 'Log streams of this function\'s own log group.',
     });
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambda', 'node-keys', 'index.ts'),
+    const fn = new lambda.Function(this, 'Function', {
+      code: lambdaCode('node-keys'),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -93,7 +93,6 @@ export class NodeKeys extends Construct {
       role: identity.role,
       logGroup,
       description: `Node keys and chain manifest of ${props.tenantId}/${props.environmentId}`,
-      bundling: { minify: true, sourceMap: false, target: 'node22', externalModules: ['@aws-sdk/*'], forceDockerBundling: false },
     });
     acknowledgeDeployTimeFunction(fn, 'creates node keys during deployments');
 

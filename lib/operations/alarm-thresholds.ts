@@ -2,8 +2,15 @@
  * Alarm thresholds derived from an environment's consensus and size (pure; no CDK imports).
  */
 
-/** Consensus families that matter for liveness thresholds. */
-export type ConsensusFamily = 'bft' | 'raft' | 'clique';
+/** Consensus families that matter for liveness thresholds (an enum, not a string union: jsii-friendly). */
+export enum ConsensusFamily {
+  /** QBFT, IBFT, IBFT 2.0: quorum ceil(2n/3). */
+  BFT = 'bft',
+  /** Raft: a majority of voters. */
+  RAFT = 'raft',
+  /** Clique: more than half of the signers. */
+  CLIQUE = 'clique',
+}
 
 /** What an environment looks like, for threshold purposes. */
 export interface ThresholdInput {
@@ -37,10 +44,10 @@ export function quorumOf(consensus: ConsensusFamily, validators: number): number
     throw new Error(`validators is ${validators}; give the number of validators as a whole number >= 1`);
   }
   switch (consensus) {
-    case 'bft':
+    case ConsensusFamily.BFT:
       return Math.ceil((2 * validators) / 3);
-    case 'raft':
-    case 'clique':
+    case ConsensusFamily.RAFT:
+    case ConsensusFamily.CLIQUE:
       return Math.floor(validators / 2) + 1;
   }
 }

@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { encodeNodeMembers } from '../../lib/credentials/node-members';
-import { CredentialService } from '../../lib/credentials/credential-service';
+import { CredentialService } from '../../lambda/credentials/credential-service';
 import { AUTHORIZER_ALLOW_TTL_SECONDS, REVOCATION_BOUND_SECONDS } from '../../lib/credentials/revocation';
 import { allowedMethods } from '../../lib/credentials/rpc-policy';
 import { GateProcess, startGateProcess } from '../support/gate-process';

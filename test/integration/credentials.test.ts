@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizerResult, createAuthorizer } from '../../lambda/authorizer/handler';
 import { handleIssuer } from '../../lambda/issuer/handler';
 import { basicAuthorization, credentialSecretName, parseBasicAuthorization } from '../../lib/credentials/credential-format';
-import { CredentialService } from '../../lib/credentials/credential-service';
+import { CredentialService } from '../../lambda/credentials/credential-service';
 import { MotoServer, startMoto } from '../support/moto';
 
 describe('issuer and authorizer handlers against Secrets Manager on moto (real argon2id)', () => {

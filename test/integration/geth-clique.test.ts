@@ -9,15 +9,13 @@ import {
   NODE_DATA_DIR,
   NodeRole,
   RpcPorts,
-  buildGenesis,
   clientArguments,
-  enodeUrl,
-  generateNodeKey,
   gethConfigToml,
   gethLayout,
-  nodeIdentity,
   resolveChainSpec,
 } from '../../lib';
+import { buildGenesis } from '../../lib/chain/genesis';
+import { enodeUrl, generateNodeKey, nodeIdentity } from '../../lib/chain/keys';
 import { freePort } from '../support/moto';
 import { GethProcess, gethBinary, rpc, startGeth } from '../support/geth';
 

@@ -8,7 +8,8 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleIssuer } from '../../lambda/issuer/handler';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
-import { CredentialService, EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib';
+import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib';
+import { CredentialService } from '../../lambda/credentials/credential-service';
 import { MotoServer, envFor, freePort, startMoto } from '../support/moto';
 
 describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () => {

@@ -2,7 +2,8 @@ import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, Secre
 import { KMSClient, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomResourceEvent, handleNodeKeys } from '../../lambda/node-keys/handler';
-import { ChainManifest, chainManifestSecretName, nodeIdentity, nodeKeySecretName } from '../../lib';
+import { ChainManifest, chainManifestSecretName, nodeKeySecretName } from '../../lib';
+import { nodeIdentity } from '../../lib/chain/keys';
 import { MotoServer, startMoto } from '../support/moto';
 
 describe('node-keys custom resource against Secrets Manager on moto', () => {

@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { BlockchainEnvironment } from '../../lib';
-import { deriveThresholds, quorumOf } from '../../lib/operations/alarm-thresholds';
+import { ConsensusFamily, deriveThresholds, quorumOf } from '../../lib/operations/alarm-thresholds';
 import { EnvironmentMonitoring, MonitoredNode } from '../../lib/operations/environment-monitoring';
 import { testApp } from '../support/synth';
 
@@ -34,7 +34,7 @@ function build(validators: number, opts: { members?: number; blockPeriodSeconds?
   const monitoring = new EnvironmentMonitoring(stack, 'Monitoring', {
     tenantId: 'acme',
     environmentId: 'dev',
-    consensus: 'bft',
+    consensus: ConsensusFamily.BFT,
     blockPeriodSeconds: opts.blockPeriodSeconds ?? 2,
     nodes,
     loadBalancer: alb,
@@ -151,14 +151,14 @@ describe.each([
 
 describe('thresholds', () => {
   it('derive quorum per consensus family', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => quorumOf('bft', n))).toEqual([1, 2, 2, 3, 4, 4, 5, 7]);
-    expect([1, 2, 3, 4, 5].map((n) => quorumOf('raft', n))).toEqual([1, 2, 2, 3, 3]);
-    expect(quorumOf('clique', 4)).toBe(3);
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map((n) => quorumOf(ConsensusFamily.BFT, n))).toEqual([1, 2, 2, 3, 4, 4, 5, 7]);
+    expect([1, 2, 3, 4, 5].map((n) => quorumOf(ConsensusFamily.RAFT, n))).toEqual([1, 2, 2, 3, 3]);
+    expect(quorumOf(ConsensusFamily.CLIQUE, 4)).toBe(3);
   });
 
   it('derive "height stalled" from the block period', () => {
-    expect(deriveThresholds({ consensus: 'bft', validators: 4, blockPeriodSeconds: 2 }).heightStalledSeconds).toBe(60);
-    expect(deriveThresholds({ consensus: 'bft', validators: 4, blockPeriodSeconds: 15 }).heightStalledSeconds).toBe(180);
+    expect(deriveThresholds({ consensus: ConsensusFamily.BFT, validators: 4, blockPeriodSeconds: 2 }).heightStalledSeconds).toBe(60);
+    expect(deriveThresholds({ consensus: ConsensusFamily.BFT, validators: 4, blockPeriodSeconds: 15 }).heightStalledSeconds).toBe(180);
     const { template } = build(4, { blockPeriodSeconds: 15 });
     expect(alarmsNamed(template, 'did not advance in 180 s')).toHaveLength(4);
   });
@@ -170,7 +170,7 @@ describe('thresholds', () => {
 
   it('refuses bad input naming the prop and the fix', () => {
     const stack = new Stack(testApp(), 'Bad');
-    const base = { tenantId: 'a', environmentId: 'b', consensus: 'bft' as const, blockPeriodSeconds: 2 };
+    const base = { tenantId: 'a', environmentId: 'b', consensus: ConsensusFamily.BFT, blockPeriodSeconds: 2 };
     expect(() => new EnvironmentMonitoring(stack, 'M1', { ...base, nodes: [] })).toThrow(/nodes is empty/);
     expect(
       () => new EnvironmentMonitoring(stack, 'M2', { ...base, nodes: [{ nodeId: 'n', validator: false, autoScalingGroupName: 'x' }] }),
@@ -180,6 +180,6 @@ describe('thresholds', () => {
       /thresholds.heightStalled is 90 s; use a whole number of minutes/,
     );
     expect(() => new EnvironmentMonitoring(stack, 'M4', { ...base, nodes, thresholds: { minPeers: -1 } })).toThrow(/thresholds.minPeers is -1/);
-    expect(() => deriveThresholds({ consensus: 'bft', validators: 0, blockPeriodSeconds: 2 })).toThrow(/validators is 0/);
+    expect(() => deriveThresholds({ consensus: ConsensusFamily.BFT, validators: 0, blockPeriodSeconds: 2 })).toThrow(/validators is 0/);
   });
 });

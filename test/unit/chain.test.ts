@@ -16,7 +16,7 @@ import {
   nodeIdentity,
   qbftExtraData,
   resolveChainSpec,
-} from '../../lib';
+} from '../../lib/chain';
 
 // Validators of Besu's RLPSubCommandTest (besu-eth/besu, besu/src/test/java/.../RLPSubCommandTest.java):
 // encoding these two addresses gives the published IBFT 2.0 and QBFT extraData below.

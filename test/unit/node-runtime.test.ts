@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NODE_LTS_END_OF_LIFE, NODE_PROGRAM_NODE_MAJOR, nodeProgramBuildOptions, nodeProgramRuntime } from '../../lib';
+import { NODE_LTS_END_OF_LIFE, NODE_PROGRAM_NODE_MAJOR, nodeProgramRuntime } from '../../lib';
+import { PREBUILT_ASSETS } from '../../lib/assets/prebuilt-assets';
 
 // The Node.js that runs the gate and the metric publisher on every node is pinned once
 // (lib/nodes/node-runtime.ts); the boot script and the bundle read the pin. This test fails when
@@ -27,7 +28,7 @@ describe('the node programs runtime pin', () => {
 
   it('is the esbuild target of both node programs', () => {
     for (const program of ['node-gate', 'node-metrics'] as const) {
-      expect(nodeProgramBuildOptions(program, '/tmp/x.js')).toMatchObject({ target: runtime.esbuildTarget, platform: 'node', format: 'cjs', bundle: true });
+      expect(PREBUILT_ASSETS[program]).toMatchObject({ target: runtime.esbuildTarget, kind: 'node-program' });
     }
   });
 
