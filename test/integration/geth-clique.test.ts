@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeRole } from '../../lib';
 import { rpc } from '../support/geth';
@@ -11,12 +12,14 @@ import { GethNetwork, startGethNetwork } from '../support/geth-network';
 // and seal; the member only follows.
 describe('generated Clique genesis on a real geth 1.13.15 network', () => {
   let net: GethNetwork;
+  const funder = Wallet.createRandom(); // the key stays in this test; the config gets the address
 
   beforeAll(async () => {
     net = await startGethNetwork(
       {
         blockPeriodSeconds: 1,
         chainId: 424242,
+        prefundedAccounts: [{ address: funder.address, balance: parseEther('1000').toString() }],
         members: [{ id: 'acme' }, { id: 'globex' }],
         nodes: [
           { id: 'signer-1', member: 'acme', role: NodeRole.VALIDATOR },
@@ -61,6 +64,22 @@ describe('generated Clique genesis on a real geth 1.13.15 network', () => {
     expect(member.process.log()).not.toMatch(/unauthorized signer/i);
     expect(net.logs()).not.toMatch(/unauthorized signer/i);
   });
+
+  it('mines a transaction sent to the member node, and refuses at once what the signers would drop', async () => {
+    // Before the fix, the member accepted a 0-priced transaction as "local" (exempt from its own
+    // price rules), gossiped it, and the signers dropped it as underpriced: accepted, never mined.
+    // Now every node applies the same floor (1 wei, --txpool.nolocals), so accepted means mined.
+    const member = new JsonRpcProvider(net.node('globex-1').rpcUrl, undefined, { pollingInterval: 250 });
+    const wallet = funder.connect(member);
+    const to = Wallet.createRandom().address;
+    await expect(wallet.sendTransaction({ to, value: 1n, type: 0, gasPrice: 0n })).rejects.toThrow(/underpriced/);
+    const tx = await wallet.sendTransaction({ to, value: 1n }); // ethers' defaults: 1 wei per gas, as the node suggests
+    const receipt = await tx.wait(1, 30_000);
+    expect(receipt?.status).toBe(1);
+    expect(tx.gasPrice).toBe(1n);
+    expect(BigInt(await rpc<string>(net.node('signer-2').rpcUrl, 'eth_getBalance', [to, 'latest']))).toBe(1n);
+    member.destroy();
+  }, 60_000);
 
   it('serves JSON-RPC on 127.0.0.1 only (as the node flags say)', async () => {
     const port = new URL(net.nodes[0].rpcUrl).port;
