@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol } from '../../lib';
+import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, NodeRole } from '../../lib';
 import { testApp } from '../support/synth';
 
 /** The node boot script as the instance receives it, with CloudFormation tokens as placeholders. */
@@ -58,5 +59,52 @@ describe.each([
     // The key is read into the node's storage with a private umask and never echoed.
     expect(s).toContain('umask 077');
     expect(s).not.toMatch(/echo .*privateKey/);
+  });
+});
+
+describe('a geth + Clique environment with signers, a member node and prefunded accounts', () => {
+  const stack = new Stack(testApp(), 'G', { env: { region: 'eu-west-1' } });
+  new BlockchainEnvironment(stack, 'Env', {
+    tenantId: 'acme',
+    environmentId: 'dev',
+    chain: {
+      client: BlockchainClient.GETH,
+      consensus: ConsensusProtocol.CLIQUE,
+      prefundedAccounts: [{ address: '0xfe3b557e8fb62b89f4916b721be55ceb828dbd73', balance: '1000000000000000000000' }],
+      nodes: [
+        { id: 'signer-1', member: 'default', role: NodeRole.VALIDATOR },
+        { id: 'signer-2', member: 'default', role: NodeRole.VALIDATOR },
+        { id: 'member-1', member: 'default', role: NodeRole.MEMBER },
+      ],
+    },
+  });
+  const template = Template.fromStack(stack);
+  const userData = (node: string) => {
+    const lts = Object.entries(template.findResources('AWS::EC2::LaunchTemplate')).filter(([id]) => id.includes(node.replace('-', '')));
+    expect(lts).toHaveLength(1);
+    return JSON.stringify(lts[0][1].Properties.LaunchTemplateData.UserData);
+  };
+
+  it('only signers import the node key as an account, unlock it and mine; the member node does neither', () => {
+    for (const signer of ['signer-1', 'signer-2']) {
+      const s = userData(signer);
+      expect(s).toContain('account import');
+      expect(s).toMatch(/ --mine /);
+      expect(s).toContain('--unlock=');
+    }
+    const m = userData('member-1');
+    expect(m).toContain(' init ');
+    expect(m).not.toContain('account import');
+    expect(m).not.toMatch(/ --mine |--unlock|--password=|allow-insecure-unlock|miner\.etherbase/);
+    // The same gas rules on every node: what one node accepts, the signers mine.
+    for (const node of ['signer-1', 'member-1']) expect(userData(node)).toMatch(/--txpool\.nolocals --miner\.gasprice=1 --txpool\.pricelimit=1 --gpo\.maxprice=1/);
+  });
+
+  it('passes the fork and the prefunded addresses (never keys) to the genesis builder', () => {
+    template.hasResourceProperties('Custom::BlockchainNodeKeys', {
+      EvmVersion: 'london',
+      FreeGas: 'true',
+      PrefundedAccounts: [{ Address: getAddress('0xfe3b557e8fb62b89f4916b721be55ceb828dbd73'), Balance: '0x3635c9adc5dea00000' }],
+    });
   });
 });
