@@ -77,6 +77,7 @@ export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPor
     '--http.api=eth,net,web3',
     '--ws.api=eth,net,web3',
     ...gethGasArguments(chain),
+    // Signers keep the genesis gas limit (geth's miner would otherwise walk it down to 30M).
     ...(validator ? ['--mine', `--miner.gaslimit=${BigInt(DEFAULT_GAS_LIMIT).toString()}`, ...cliqueSigner] : []),
   ];
 }
