@@ -54,6 +54,8 @@ describe('generated Clique genesis on a real geth 1.13.15 network', () => {
     for (const n of net.nodes) {
       expect(await rpc<string>(n.rpcUrl, 'eth_gasPrice')).toBe('0x1');
       expect(await rpc<string>(n.rpcUrl, 'eth_maxPriorityFeePerGas')).toBe('0x1');
+      const history = await rpc<{ baseFeePerGas: string[] }>(n.rpcUrl, 'eth_feeHistory', ['0x4', 'latest', [50]]);
+      expect(new Set(history.baseFeePerGas)).toEqual(new Set(['0x0']));
     }
   });
 
