@@ -58,7 +58,10 @@ export interface GethNetwork {
  * Starts every node of a geth + Clique chain spec and waits until all of them see block
  * `minHeight` (so signers seal and members follow). Throws with the nodes' logs otherwise.
  */
-export async function startGethNetwork(spec: ChainSpec, opts: { minHeight?: number; timeoutMs?: number } = {}): Promise<GethNetwork> {
+export async function startGethNetwork(
+  spec: ChainSpec,
+  opts: { minHeight?: number; timeoutMs?: number; /** Also fund every node's own address with this many wei. */ fundNodes?: string } = {},
+): Promise<GethNetwork> {
   const { resolved, problems } = resolveChainSpec({ client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE, ...spec });
   if (!resolved) throw new Error(`chain spec refused: ${problems.join('; ')}`);
   const chain = resolved;
@@ -74,7 +77,10 @@ export async function startGethNetwork(spec: ChainSpec, opts: { minHeight?: numb
     validators: ids.filter((_, i) => chain.nodes[i].role === NodeRole.VALIDATOR).map((i) => i.address),
     freeGas: chain.freeGas,
     evmVersion: chain.evmVersion,
-    alloc: Object.fromEntries(chain.prefundedAccounts.map((a) => [a.address, a.balance])),
+    alloc: {
+      ...(opts.fundNodes ? Object.fromEntries(ids.map((i) => [i.address, opts.fundNodes!])) : {}),
+      ...Object.fromEntries(chain.prefundedAccounts.map((a) => [a.address, a.balance])),
+    },
   });
   const staticNodes = ids.map((id, i) => enodeUrl(id.enodeId, '127.0.0.1', { port: p2p[i] }));
   const dirs: string[] = [];
