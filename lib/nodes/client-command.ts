@@ -35,7 +35,9 @@ export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPor
       `--rpc-ws-port=${RpcPorts.WS}`,
       '--rpc-ws-api=ETH,NET,WEB3',
       '--host-allowlist=localhost,127.0.0.1',
-      ...(chain.freeGas ? ['--min-gas-price=0'] : []),
+      // Free gas on every node: block building (min-gas-price) and the pool, for transactions from
+      // peers too (tx-pool-min-gas-price; Besu would force it down to 0 with a warning anyway).
+      ...(chain.freeGas ? ['--min-gas-price=0', '--tx-pool-min-gas-price=0'] : []),
       '--sync-mode=FULL',
     ];
   }
