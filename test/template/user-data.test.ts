@@ -8,7 +8,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, NodeRole } from '../../lib';
-import { testApp } from '../support/synth';
+import { buildTenantApp, testApp } from '../support/synth';
 
 /** The node boot script as the instance receives it, with CloudFormation tokens as placeholders. */
 function bootScripts(client: BlockchainClient, consensus: ConsensusProtocol): string[] {
@@ -105,6 +105,32 @@ describe('a geth + Clique environment with signers, a member node and prefunded 
       EvmVersion: 'london',
       FreeGas: 'true',
       PrefundedAccounts: [{ Address: getAddress('0xfe3b557e8fb62b89f4916b721be55ceb828dbd73'), Balance: '0x3635c9adc5dea00000' }],
+    });
+  });
+});
+
+describe('prefunded accounts and the fork from a tenants config file, as the default app reads it', () => {
+  const { app } = buildTenantApp({
+    tenants: [
+      {
+        id: 'acme',
+        environments: [
+          {
+            id: 'dev',
+            cidr: '10.10.0.0/16',
+            chain: { evmVersion: 'shanghai', prefundedAccounts: [{ address: '0x7e5f4552091a69125d5dfcb7b8c2659029395bdf', balance: '0xDE0B6B3A7640000' }] },
+          },
+        ],
+      },
+    ],
+  });
+  const template = Template.fromJSON(app.synth().getStackByName('AcmeDev').template as Record<string, unknown>);
+
+  it('reach the genesis builder normalized (checksummed address, lowercase hex wei)', () => {
+    template.hasResourceProperties('Custom::BlockchainNodeKeys', {
+      Client: 'besu',
+      EvmVersion: 'shanghai',
+      PrefundedAccounts: [{ Address: getAddress('0x7e5f4552091a69125d5dfcb7b8c2659029395bdf'), Balance: '0xde0b6b3a7640000' }],
     });
   });
 });
