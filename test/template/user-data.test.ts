@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, NodeRole } from '../../lib';
+import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, EvmVersion, NodeRole } from '../../lib';
 import { buildTenantApp, testApp } from '../support/synth';
 
 /** The node boot script as the instance receives it, with CloudFormation tokens as placeholders. */
@@ -132,5 +132,25 @@ describe('prefunded accounts and the fork from a tenants config file, as the def
       EvmVersion: 'shanghai',
       PrefundedAccounts: [{ Address: getAddress('0x7e5f4552091a69125d5dfcb7b8c2659029395bdf'), Balance: '0xde0b6b3a7640000' }],
     });
+  });
+});
+
+describe('the constructs refuse what the client cannot run', () => {
+  it('a fork newer than the client runs, and a key where an address belongs, naming the prop and the fix', () => {
+    const stack = new Stack(testApp(), 'R', { env: { region: 'eu-west-1' } });
+    const key = '8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63';
+    let message = '';
+    try {
+      new BlockchainEnvironment(stack, 'Env', {
+        tenantId: 'acme',
+        environmentId: 'dev',
+        chain: { client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE, evmVersion: EvmVersion.CANCUN, prefundedAccounts: [{ address: key, balance: '1' }] },
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/chain\.evmVersion: geth \+ clique cannot run "cancun"; the newest it runs is "london".*Set chain\.evmVersion to "london" or leave it out/);
+    expect(message).toMatch(/chain\.prefundedAccounts\[0\]\.address: this looks like a private key/);
+    expect(message).not.toContain(key);
   });
 });
