@@ -18,6 +18,7 @@ export * from './environment/blockchain-environment';
 export * from './environment/tenant-environment-stack';
 export * from './app/tenant-app';
 export * from './chain/protocols';
+export * from './chain/evm-version';
 export * from './chain/compatibility';
 export * from './chain/client-pins';
 export * from './chain/chain-spec';

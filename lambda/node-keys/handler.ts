@@ -8,6 +8,7 @@ import {
 import { buildGenesis } from '../../lib/chain/genesis';
 import { enodeUrl, generateNodeKey, nodeIdentity } from '../../lib/chain/keys';
 import { ChainManifest, chainManifestSecretName, nodeKeySecretName, nodeSecretPrefix } from '../../lib/chain/node-secrets';
+import { EvmVersion } from '../../lib/chain/evm-version';
 import { BlockchainClient, ConsensusProtocol } from '../../lib/chain/protocols';
 
 /** Properties the CDK construct passes (all strings/booleans as CloudFormation sends them). */
@@ -20,6 +21,10 @@ export interface NodeKeysProperties {
   readonly ChainId: string | number;
   readonly BlockPeriodSeconds: string | number;
   readonly FreeGas: string | boolean;
+  /** Hard fork from block 0 (absent: the newest the client runs, see lib/chain/evm-version.ts). */
+  readonly EvmVersion?: string;
+  /** Genesis-funded accounts (public: addresses and balances in wei). */
+  readonly PrefundedAccounts?: readonly { readonly Address: string; readonly Balance: string }[];
   readonly P2pPort?: string | number;
   readonly RaftPort?: string | number;
   readonly Nodes: readonly { readonly Id: string; readonly Ip: string; readonly Validator: string | boolean }[];
@@ -92,6 +97,8 @@ export async function handleNodeKeys(event: CustomResourceEvent, sm: SecretsMana
       blockPeriodSeconds: Number(p.BlockPeriodSeconds),
       validators: nodes.filter((n) => n.validator).map((n) => n.address),
       freeGas: bool(p.FreeGas),
+      ...(p.EvmVersion ? { evmVersion: p.EvmVersion as EvmVersion } : {}),
+      alloc: Object.fromEntries((p.PrefundedAccounts ?? []).map((a) => [a.Address, a.Balance])),
     });
   const manifest: ChainManifest = { genesis, staticNodes, nodes };
   const body = JSON.stringify(manifest);

@@ -1,4 +1,6 @@
+import { getAddress } from 'ethers';
 import { compatibilityOf, SupportLevel } from './compatibility';
+import { EVM_VERSIONS, EvmVersion, evmAtLeast, evmCeiling } from './evm-version';
 import { BlockchainClient, ConsensusProtocol, isBft } from './protocols';
 
 /** A member (organisation) of an environment. */
@@ -57,6 +59,27 @@ export interface ResolvedChainNode {
   readonly group?: string;
 }
 
+/**
+ * An account that holds ether from block 0 (an entry of the genesis `alloc`). Only the address is
+ * configured: its key stays with whoever owns the account and never enters a config, a template
+ * or a log.
+ */
+export interface PrefundedAccount {
+  /**
+   * The account's address: `0x` and 40 hex digits, all lowercase or with a valid EIP-55 checksum
+   * (mixed case), e.g. `0xfe3b557e8fb62b89f4916b721be55ceb828dbd73`.
+   */
+  readonly address: string;
+  /**
+   * Balance in wei as a string: decimal (`"1000000000000000000000"` is 1000 ether) or `0x` hex.
+   * A string, because JSON numbers lose precision above 2^53.
+   */
+  readonly balance: string;
+}
+
+/** The most accounts a genesis takes (the genesis is stored in a secret and passed to CloudFormation). */
+export const MAX_PREFUNDED_ACCOUNTS = 100;
+
 /** The chain of one environment. */
 export interface ChainSpec {
   /** Client. @default BlockchainClient.BESU */
@@ -69,8 +92,27 @@ export interface ChainSpec {
   readonly chainId?: number;
   /** Block period in seconds. @default 2 */
   readonly blockPeriodSeconds?: number;
-  /** Free gas (zero base fee / gas price 0), usual for permissioned networks. @default true */
+  /**
+   * Free gas, usual for permissioned networks: Besu runs a zero base fee and minimum gas price 0;
+   * GoQuorum gas price 0; geth 1.13 a zero base fee with its lowest possible minimum, 1 wei per gas
+   * (geth refuses 0), so a 21000-gas transfer costs 21000 wei. See README "Gas and funds".
+   * @default true
+   */
   readonly freeGas?: boolean;
+  /**
+   * Hard fork the chain runs from block 0. A fork the client cannot run with the consensus is
+   * refused (see README "Clients and consensus"). Fixed at the environment's first deployment.
+   * @default - the newest the client runs with the consensus: Cancun (Besu QBFT / IBFT 2.0),
+   * London (geth Clique, Besu Clique), Berlin (GoQuorum)
+   */
+  readonly evmVersion?: EvmVersion;
+  /**
+   * Accounts funded in the genesis: how dApp developers get ether to pay for transactions (Clique
+   * and the BFT protocols pay no block reward). Addresses only, never keys. Part of the genesis,
+   * so fixed at the environment's first deployment; fund more accounts from these afterwards.
+   * @default - none: nobody holds ether
+   */
+  readonly prefundedAccounts?: readonly PrefundedAccount[];
   /** Members. @default - one member "default" */
   readonly members?: readonly ChainMember[];
   /** Nodes. @default - 4 validators "validator-1".."validator-4" of the first member */
@@ -85,6 +127,10 @@ export interface ResolvedChainSpec {
   readonly chainId: number;
   readonly blockPeriodSeconds: number;
   readonly freeGas: boolean;
+  /** The hard fork from block 0. */
+  readonly evmVersion: EvmVersion;
+  /** Genesis-funded accounts: checksummed addresses, balances in 0x hex wei. */
+  readonly prefundedAccounts: readonly PrefundedAccount[];
   readonly members: readonly ChainMember[];
   readonly nodes: readonly ResolvedChainNode[];
   /** Warnings to surface at synth (archived clients, deprecated combinations). */
@@ -136,6 +182,15 @@ export function resolveChainSpec(spec: ChainSpec, prefix = 'chain'): { resolved?
   if (!Number.isInteger(blockPeriodSeconds) || blockPeriodSeconds < 1 || blockPeriodSeconds > 60) {
     problems.push(`${prefix}.blockPeriodSeconds: ${blockPeriodSeconds} is out of range; use a whole number of seconds from 1 to 60`);
   }
+
+  const ceiling = evmCeiling(client, consensus);
+  const evmVersion = spec.evmVersion ?? ceiling.newest;
+  if (!(EVM_VERSIONS as readonly string[]).includes(evmVersion)) {
+    problems.push(`${prefix}.evmVersion: "${evmVersion}" is not a hard fork; use one of ${EVM_VERSIONS.join(', ')} (up to "${ceiling.newest}" on ${client} + ${consensus}), or leave it out for "${ceiling.newest}"`);
+  } else if (!evmAtLeast(ceiling.newest, evmVersion)) {
+    problems.push(`${prefix}.evmVersion: ${client} + ${consensus} cannot run "${evmVersion}"; the newest it runs is "${ceiling.newest}": ${ceiling.reason}. Set ${prefix}.evmVersion to "${ceiling.newest}" or leave it out`);
+  }
+  const prefundedAccounts = checkPrefundedAccounts(spec.prefundedAccounts ?? [], `${prefix}.prefundedAccounts`, problems);
 
   const members = spec.members ?? [{ id: 'default' }];
   if (members.length === 0) problems.push(`${prefix}.members: is empty; list at least one member, e.g. [{ "id": "acme" }]`);
@@ -199,9 +254,69 @@ export function resolveChainSpec(spec: ChainSpec, prefix = 'chain'): { resolved?
       chainId,
       blockPeriodSeconds,
       freeGas: spec.freeGas ?? true,
+      evmVersion,
+      prefundedAccounts,
       members,
       nodes: resolvedNodes,
       warnings,
     },
   };
+}
+
+const MAX_WEI = 2n ** 256n - 1n;
+
+/**
+ * Validates genesis-funded accounts and returns them normalized (checksummed address, 0x hex
+ * balance). A value that could be a key is never repeated in a message.
+ */
+export function checkPrefundedAccounts(accounts: readonly PrefundedAccount[], path: string, problems: string[]): PrefundedAccount[] {
+  const out: PrefundedAccount[] = [];
+  if (!Array.isArray(accounts)) {
+    problems.push(`${path}: must be a list of { "address": "0x...", "balance": "<wei>" }`);
+    return out;
+  }
+  if (accounts.length > MAX_PREFUNDED_ACCOUNTS) {
+    problems.push(`${path}: ${accounts.length} accounts; the genesis takes at most ${MAX_PREFUNDED_ACCOUNTS}. Fund a few accounts here and send ether to the others once the chain runs`);
+  }
+  const seen = new Map<string, number>();
+  accounts.forEach((account, i) => {
+    const p = `${path}[${i}]`;
+    const address: unknown = account?.address;
+    const balance: unknown = account?.balance;
+    let checksummed: string | undefined;
+    if (typeof address !== 'string') {
+      problems.push(`${p}.address: must be a string, e.g. "0xfe3b557e8fb62b89f4916b721be55ceb828dbd73"`);
+    } else if (/^(0x)?[0-9a-fA-F]{64}$/.test(address)) {
+      problems.push(`${p}.address: this looks like a private key (64 hex digits), not an address; put the account's address here (0x and 40 hex digits) and keep the key out of the config`);
+    } else if (!/^0x[0-9a-fA-F]{40}$/.test(address)) {
+      const shown = address.length <= 42 ? `"${address}"` : `a ${address.length}-character value`;
+      problems.push(`${p}.address: ${shown} is not an address; write 0x followed by 40 hex digits, e.g. "0xfe3b557e8fb62b89f4916b721be55ceb828dbd73"`);
+    } else {
+      try {
+        checksummed = getAddress(address);
+      } catch {
+        problems.push(`${p}.address: "${address}" has a wrong EIP-55 checksum (mixed case that does not match, often a typo); copy the address again or write it all lowercase`);
+      }
+      if (checksummed && /^0x0{40}$/.test(address)) {
+        problems.push(`${p}.address: the zero address has no key, so its ether could never be spent; give an address you hold the key of`);
+        checksummed = undefined;
+      }
+      const key = address.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) problems.push(`${p}.address: ${address} is also ${path}[${first}]; list each account once with its total balance`);
+      else seen.set(key, i);
+    }
+    let wei: bigint | undefined;
+    if (typeof balance !== 'string') {
+      problems.push(`${p}.balance: must be a string of wei, e.g. "1000000000000000000000" (1000 ether); a JSON number loses precision`);
+    } else if (!/^(0x[0-9a-fA-F]{1,64}|[0-9]{1,78})$/.test(balance)) {
+      problems.push(`${p}.balance: "${balance.slice(0, 80)}" is not a whole number of wei; write decimal digits (e.g. "1000000000000000000000" for 1000 ether) or 0x hex, with no units or decimal point`);
+    } else {
+      wei = BigInt(balance);
+      if (wei === 0n) problems.push(`${p}.balance: is 0; give the account a balance in wei, e.g. "1000000000000000000000" (1000 ether), or remove the entry`);
+      else if (wei > MAX_WEI) problems.push(`${p}.balance: is larger than 2^256-1 wei; give a smaller balance`);
+    }
+    if (checksummed && wei !== undefined && wei > 0n && wei <= MAX_WEI) out.push({ address: checksummed, balance: '0x' + wei.toString(16) });
+  });
+  return out;
 }

@@ -1,10 +1,13 @@
 import { encodeRlp, getAddress } from 'ethers';
+import { EvmVersion, evmAtLeast, evmCeiling } from './evm-version';
 import { BlockchainClient, ConsensusProtocol } from './protocols';
 
 /** BFT genesis mixHash ("Istanbul byzantine fault tolerance" digest), per Besu and GoQuorum docs. */
 export const BFT_MIX_HASH = '0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365';
 const ZERO32 = '0x' + '00'.repeat(32);
 const ZERO_ADDRESS = '0x' + '00'.repeat(20);
+/** The block gas limit every generated genesis uses unless told otherwise (Besu's free-gas advice). */
+export const DEFAULT_GAS_LIMIT = '0x1fffffffffffff';
 
 /** What a genesis is built from (all public data). */
 export interface GenesisInput {
@@ -14,12 +17,21 @@ export interface GenesisInput {
   readonly blockPeriodSeconds: number;
   /** Validator / signer addresses (the order is preserved for BFT, sorted for Clique). */
   readonly validators: readonly string[];
-  /** Free gas: zero base fee (Besu) or pre-London legacy gas at price 0 (GoQuorum, geth). */
+  /**
+   * Free gas: a zero base fee from block 0 (Besu `zeroBaseFee`, geth `baseFeePerGas` 0) or, before
+   * London, legacy gas at price 0 (GoQuorum). The nodes' minimum prices come from the client
+   * arguments (lib/nodes/client-command.ts).
+   */
   readonly freeGas: boolean;
   /** Pre-funded accounts: address -> balance in wei (decimal or 0x hex string). */
   readonly alloc?: Readonly<Record<string, string>>;
-  /** Block gas limit. @default 0x1fffffffffffff */
+  /** Block gas limit. @default DEFAULT_GAS_LIMIT */
   readonly gasLimit?: string;
+  /**
+   * Hard fork the chain runs from block 0.
+   * @default - the newest the client runs with the consensus ({@link evmCeiling})
+   */
+  readonly evmVersion?: EvmVersion;
 }
 
 /** A genesis file as JSON. */
@@ -61,9 +73,14 @@ export function buildGenesis(input: GenesisInput): Genesis {
   if (input.validators.length === 0) throw new Error('buildGenesis: validators is empty; give at least one validator address');
   const alloc: Record<string, { balance: string }> = {};
   for (const [address, balance] of Object.entries(input.alloc ?? {})) {
-    alloc[getAddress(address).toLowerCase().slice(2)] = { balance };
+    if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(balance)) throw new Error(`buildGenesis: the balance of ${address} is not a whole number of wei; write it in decimal or 0x hex`);
+    alloc[getAddress(address).toLowerCase().slice(2)] = { balance: '0x' + BigInt(balance).toString(16) };
   }
-  const gasLimit = input.gasLimit ?? '0x1fffffffffffff';
+  const { client, consensus, chainId } = input;
+  const ceiling = evmCeiling(client, consensus);
+  const evm = input.evmVersion ?? ceiling.newest;
+  if (!evmAtLeast(ceiling.newest, evm)) throw new Error(`buildGenesis: ${client} + ${consensus} cannot run ${evm}: ${ceiling.reason}`);
+  const gasLimit = input.gasLimit ?? DEFAULT_GAS_LIMIT;
   const period = input.blockPeriodSeconds;
   const requestTimeout = Math.max(4, 2 * period);
   const base = { nonce: '0x0', timestamp: '0x0', gasLimit, coinbase: ZERO_ADDRESS, alloc };
@@ -80,17 +97,29 @@ export function buildGenesis(input: GenesisInput): Genesis {
     muirGlacierBlock: 0,
     berlinBlock: 0,
   };
-  const { client, consensus, chainId } = input;
+  // London and later, from block 0 (Shanghai and later activate by timestamp).
+  const london = evmAtLeast(evm, EvmVersion.LONDON) ? { londonBlock: 0 } : {};
+  const timeForks = {
+    ...(evmAtLeast(evm, EvmVersion.SHANGHAI) ? { shanghaiTime: 0 } : {}),
+    ...(evmAtLeast(evm, EvmVersion.CANCUN) ? { cancunTime: 0 } : {}),
+  };
+  // A free-gas London chain starts at base fee 0 (geth's default first base fee is 1 gwei).
+  const zeroBaseFee = input.freeGas && evmAtLeast(evm, EvmVersion.LONDON) ? { baseFeePerGas: '0x0' } : {};
+  // Cancun genesis header fields, as Besu's own Cancun QBFT genesis examples write them.
+  const cancunHeader = evmAtLeast(evm, EvmVersion.CANCUN) ? { blobGasUsed: '0x0', excessBlobGas: '0x0', parentBeaconBlockRoot: ZERO32 } : {};
 
   if (client === BlockchainClient.BESU && (consensus === ConsensusProtocol.QBFT || consensus === ConsensusProtocol.IBFT2)) {
     const qbft = consensus === ConsensusProtocol.QBFT;
     return {
       ...base,
+      ...zeroBaseFee,
+      ...cancunHeader,
       config: {
         chainId,
         ...preLondon,
-        londonBlock: 0,
-        ...(input.freeGas ? { zeroBaseFee: true } : {}),
+        ...london,
+        ...timeForks,
+        ...(input.freeGas && evmAtLeast(evm, EvmVersion.LONDON) ? { zeroBaseFee: true } : {}),
         [qbft ? 'qbft' : 'ibft2']: { blockperiodseconds: period, epochlength: 30000, requesttimeoutseconds: requestTimeout },
       },
       difficulty: '0x1',
@@ -126,10 +155,11 @@ export function buildGenesis(input: GenesisInput): Genesis {
   if (consensus === ConsensusProtocol.CLIQUE) {
     return {
       ...base,
+      ...zeroBaseFee,
       config: {
         chainId,
         ...preLondon,
-        ...(input.freeGas ? {} : { londonBlock: 0 }),
+        ...london,
         ...(client === BlockchainClient.GOQUORUM ? { isQuorum: true } : {}),
         clique: { period, epoch: 30000 },
       },

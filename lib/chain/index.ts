@@ -1,4 +1,5 @@
 export * from './protocols';
+export * from './evm-version';
 export * from './compatibility';
 export * from './client-pins';
 export * from './keys';

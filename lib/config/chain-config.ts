@@ -1,8 +1,9 @@
-import { ChainMember, ChainNode, ChainSpec, CpuArchitecture, NodeRole, resolveChainSpec } from '../chain/chain-spec';
+import { ChainMember, ChainNode, ChainSpec, CpuArchitecture, NodeRole, PrefundedAccount, resolveChainSpec } from '../chain/chain-spec';
+import { EVM_VERSIONS } from '../chain/evm-version';
 import { BlockchainClient, ConsensusProtocol } from '../chain/protocols';
 import { FieldReader, join } from './field-reader';
 
-const CHAIN_FIELDS = ['client', 'consensus', 'allowDeprecated', 'chainId', 'blockPeriodSeconds', 'freeGas', 'members', 'nodes'];
+const CHAIN_FIELDS = ['client', 'consensus', 'allowDeprecated', 'chainId', 'blockPeriodSeconds', 'freeGas', 'evmVersion', 'prefundedAccounts', 'members', 'nodes'];
 
 /**
  * Reads an environment's `chain` section (see README "Config reference") and validates it with
@@ -20,6 +21,16 @@ export function readChainConfig(r: FieldReader, path: string, value: unknown): C
   if (obj.chainId !== undefined) spec.chainId = r.integer(join(path, 'chainId'), obj.chainId, { min: 1, max: 4294967295 });
   if (obj.blockPeriodSeconds !== undefined) spec.blockPeriodSeconds = r.integer(join(path, 'blockPeriodSeconds'), obj.blockPeriodSeconds, { min: 1, max: 60 });
   if (obj.freeGas !== undefined) spec.freeGas = r.boolean(join(path, 'freeGas'), obj.freeGas);
+  if (obj.evmVersion !== undefined) spec.evmVersion = r.oneOf(join(path, 'evmVersion'), obj.evmVersion, EVM_VERSIONS);
+  if (obj.prefundedAccounts !== undefined) {
+    // Shapes here; addresses and balances are checked by resolveChainSpec (the constructs' rules).
+    const accounts: PrefundedAccount[] = [];
+    r.array(join(path, 'prefundedAccounts'), obj.prefundedAccounts)?.forEach((a, i) => {
+      const o = r.object(join(join(path, 'prefundedAccounts'), i), a, ['address', 'balance']);
+      if (o) accounts.push({ address: o.address as string, balance: o.balance as string });
+    });
+    spec.prefundedAccounts = accounts;
+  }
   if (obj.members !== undefined) {
     const members: ChainMember[] = [];
     r.array(join(path, 'members'), obj.members, { min: 1 })?.forEach((m, i) => {

@@ -9,7 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { CpuArchitecture, NodeRole, ResolvedChainNode, ResolvedChainSpec } from '../chain/chain-spec';
 import { chainManifestSecretName, nodeKeySecretName } from '../chain/node-secrets';
-import { BlockchainClient } from '../chain/protocols';
+import { BlockchainClient, ConsensusProtocol } from '../chain/protocols';
 import { EnvironmentTags } from '../environment/tags';
 import { EnvironmentSecurityGroups } from '../network/environment-security-groups';
 import { NodeMetrics, nodeMetricNamespace } from '../operations/metric-names';
@@ -251,8 +251,10 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
       keySecret: nodeKeySecretName(props.tenantId, props.environmentId, node.id),
       manifestSecret: chainManifestSecretName(props.tenantId, props.environmentId),
       image: props.image,
-      clientArgs: clientArguments(chain, props.peerIp, sgs.p2pPort),
-      signerImport: chain.client !== BlockchainClient.BESU,
+      clientArgs: clientArguments(chain, props.peerIp, sgs.p2pPort, node.role),
+      gethLayout: chain.client !== BlockchainClient.BESU,
+      // Only a Clique signer seals with a keystore account; no other node unlocks a key.
+      signerImport: chain.client !== BlockchainClient.BESU && chain.consensus === ConsensusProtocol.CLIQUE && node.role === NodeRole.VALIDATOR,
     }));
 
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
@@ -364,6 +366,9 @@ interface BootScriptInput {
   readonly manifestSecret: string;
   readonly image: string;
   readonly clientArgs: readonly string[];
+  /** geth / GoQuorum data layout: genesis init, node key, static peers. */
+  readonly gethLayout: boolean;
+  /** Import the node key as the Clique sealing account (Clique signers only). */
   readonly signerImport: boolean;
 }
 
@@ -396,18 +401,23 @@ export function nodeBootScript(i: BootScriptInput): string[] {
     'chown -R 1000:1000 /var/lib/blockchain',
     `REGISTRY=$(echo "${i.image}" | cut -d/ -f1)`,
     `aws ecr get-login-password --region ${i.region} | docker login --username AWS --password-stdin "$REGISTRY"`,
-    ...(i.signerImport
+    ...(i.gethLayout
       ? [
-          // geth / GoQuorum: genesis init once, node key as p2p key, and the same key as the sealing account.
+          // geth / GoQuorum: genesis init once, node key as p2p key.
           `test -d ${host.datadir}/geth/chaindata || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${ctr.datadir} init ${ctr.genesis}`,
           `mkdir -p ${host.datadir}/geth && cp ${host.key} ${host.nodeKey} && cp /var/lib/blockchain/static-nodes.json ${host.staticNodes}`,
           // geth 1.13 reads static peers only from config.toml (same format as gethConfigToml).
           `jq -r '"[Node.P2P]\\nStaticNodes = " + (.staticNodes | tojson)' /run/chain-manifest.json > ${host.config}`,
-          `: > ${host.password}`,
-          `ls ${host.keystore} 2>/dev/null | grep -qi "\${SIGNER_ADDRESS#0x}" || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${ctr.datadir} account import --password ${ctr.password} ${ctr.key}`,
-          `chown -R 1000:1000 /var/lib/blockchain`,
         ]
       : []),
+    ...(i.signerImport
+      ? [
+          // Clique signers: the same key as the sealing account (empty password, encrypted storage).
+          `: > ${host.password}`,
+          `ls ${host.keystore} 2>/dev/null | grep -qi "\${SIGNER_ADDRESS#0x}" || docker run --rm -v /var/lib/blockchain:${d} ${i.image} --datadir ${ctr.datadir} account import --password ${ctr.password} ${ctr.key}`,
+        ]
+      : []),
+    ...(i.gethLayout ? ['chown -R 1000:1000 /var/lib/blockchain'] : []),
     'docker rm -f blockchain-client 2>/dev/null || true',
     `docker run -d --name blockchain-client --restart unless-stopped --network host -v /var/lib/blockchain:${d} ${i.image} ${i.clientArgs.map((a) => a.replace('$SIGNER_ADDRESS', '"$SIGNER_ADDRESS"')).join(' ')}`,
   ];

@@ -1,4 +1,5 @@
-import { ResolvedChainSpec } from '../chain/chain-spec';
+import { NodeRole, ResolvedChainSpec } from '../chain/chain-spec';
+import { DEFAULT_GAS_LIMIT } from '../chain/genesis';
 import { BlockchainClient, ConsensusProtocol } from '../chain/protocols';
 
 /** Where a node keeps its files inside the container (the EFS access point is mounted there). */
@@ -9,10 +10,12 @@ export const RpcPorts = { HTTP: 8545, WS: 8546 } as const;
 
 /**
  * The client's command-line arguments (pure, unit-tested): JSON-RPC HTTP and WS on 127.0.0.1
- * only, p2p on the node's stable address, admin/debug APIs not enabled over RPC.
+ * only, p2p on the node's stable address, admin/debug APIs not enabled over RPC. Only validators
+ * seal: a member node never mines and never unlocks a key.
  */
-export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPort: number): string[] {
+export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPort: number, role: NodeRole): string[] {
   const d = NODE_DATA_DIR;
+  const validator = role === NodeRole.VALIDATOR;
   if (chain.client === BlockchainClient.BESU) {
     return [
       `--data-path=${d}/besu`,
@@ -32,7 +35,9 @@ export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPor
       `--rpc-ws-port=${RpcPorts.WS}`,
       '--rpc-ws-api=ETH,NET,WEB3',
       '--host-allowlist=localhost,127.0.0.1',
-      ...(chain.freeGas ? ['--min-gas-price=0'] : []),
+      // Free gas on every node: block building (min-gas-price) and the pool, for transactions from
+      // peers too (tx-pool-min-gas-price; Besu would force it down to 0 with a warning anyway).
+      ...(chain.freeGas ? ['--min-gas-price=0', '--tx-pool-min-gas-price=0'] : []),
       '--sync-mode=FULL',
     ];
   }
@@ -59,13 +64,41 @@ export function clientArguments(chain: ResolvedChainSpec, peerIp: string, p2pPor
       ...(chain.freeGas ? ['--miner.gasprice=0', '--txpool.pricelimit=0'] : []),
       `--http.api=${api}`,
       '--ws.api=eth,net,web3',
-      ...(chain.consensus === ConsensusProtocol.RAFT ? ['--raft', '--raftport=50400', `--raftblocktime=${chain.blockPeriodSeconds * 1000}`] : ['--mine', '--miner.threads=1']),
-      ...(chain.consensus === ConsensusProtocol.CLIQUE ? cliqueSigner : []),
+      ...(chain.consensus === ConsensusProtocol.RAFT
+        ? ['--raft', '--raftport=50400', `--raftblocktime=${chain.blockPeriodSeconds * 1000}`]
+        : validator
+          ? ['--mine', '--miner.threads=1']
+          : []),
+      ...(chain.consensus === ConsensusProtocol.CLIQUE && validator ? cliqueSigner : []),
     ];
   }
   // geth 1.13 ignores static-nodes.json: its peers come from config.toml (see gethConfigToml).
-  // It also enforces a minimum gas price, so "free gas" there means legacy pricing at its floor.
-  return [...common, `--config=${gethLayout(d).config}`, '--http.api=eth,net,web3', '--ws.api=eth,net,web3', '--mine', ...cliqueSigner];
+  return [
+    ...common,
+    `--config=${gethLayout(d).config}`,
+    '--http.api=eth,net,web3',
+    '--ws.api=eth,net,web3',
+    ...gethGasArguments(chain),
+    // Signers keep the genesis gas limit (geth's miner would otherwise walk it down to 30M).
+    ...(validator ? ['--mine', `--miner.gaslimit=${BigInt(DEFAULT_GAS_LIMIT).toString()}`, ...cliqueSigner] : []),
+  ];
+}
+
+/**
+ * geth 1.13's gas rules, the same on every node so that a transaction one node accepts is one
+ * the signers mine:
+ * - `--txpool.nolocals`: a transaction sent to a node's own RPC gets no exemption from the price
+ *   rules. Without it, a node accepts a "local" transaction below the signers' minimum, gossips
+ *   it, and the signers drop it as underpriced: sent to a member node, it is accepted and never
+ *   mined.
+ * - Free gas: geth cannot run at price 0 (it raises `--miner.gasprice` 0 to 1 gwei and
+ *   `--txpool.pricelimit` 0 to 1 wei), so the floor is 1 wei per gas on a zero base fee (the
+ *   genesis sets `baseFeePerGas` 0). `--gpo.maxprice=1` makes every node suggest exactly that
+ *   (eth_gasPrice and eth_maxPriorityFeePerGas answer 1 wei), which the libraries' default fee
+ *   logic then pays.
+ */
+function gethGasArguments(chain: ResolvedChainSpec): string[] {
+  return ['--txpool.nolocals', ...(chain.freeGas ? ['--miner.gasprice=1', '--txpool.pricelimit=1', '--gpo.maxprice=1'] : [])];
 }
 
 /**

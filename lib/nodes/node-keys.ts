@@ -109,6 +109,9 @@ export class NodeKeys extends Construct {
         ChainId: String(props.chain.chainId),
         BlockPeriodSeconds: String(props.chain.blockPeriodSeconds),
         FreeGas: String(props.chain.freeGas),
+        EvmVersion: props.chain.evmVersion,
+        // Public data only: addresses and balances, never keys.
+        PrefundedAccounts: props.chain.prefundedAccounts.map((a) => ({ Address: a.address, Balance: a.balance })),
         P2pPort: String(props.p2pPort),
         ...(raft ? { RaftPort: '50400' } : {}),
         Nodes: props.chain.nodes.map((n) => ({ Id: n.id, Ip: props.peerAddresses[n.id], Validator: String(n.role === 'validator') })),

@@ -20,6 +20,8 @@ describe('node-keys custom resource against Secrets Manager on moto', () => {
     ChainId: '1337',
     BlockPeriodSeconds: '2',
     FreeGas: 'true',
+    EvmVersion: 'cancun',
+    PrefundedAccounts: [{ Address: '0xFE3B557E8Fb62b89F4916B721be55cEb828dBd73', Balance: '0x3635c9adc5dea00000' }],
     Nodes: nodes,
   });
   const four = [1, 2, 3, 4].map((i) => ({ Id: `validator-${i}`, Ip: `10.10.128.${10 + i}`, Validator: 'true' }));
@@ -48,6 +50,8 @@ describe('node-keys custom resource against Secrets Manager on moto', () => {
     firstKeys = await Promise.all(four.map((n) => keyOf(n.Id)));
     const m = await manifest();
     firstGenesis = m.genesis;
+    // The requested fork and the prefunded addresses are in the genesis the nodes read.
+    expect(m.genesis).toMatchObject({ config: { cancunTime: 0, zeroBaseFee: true }, alloc: { fe3b557e8fb62b89f4916b721be55ceb828dbd73: { balance: '0x3635c9adc5dea00000' } } });
     expect(result.PhysicalResourceId).toBe('blockchain-tenancy/acme/dev/nodes/');
     expect(result.Data.NodeCount).toBe('4');
     expect(result.Data.ValidatorAddresses.split(',')).toEqual(firstKeys.map((k) => nodeIdentity(k).address));
@@ -74,6 +78,12 @@ describe('node-keys custom resource against Secrets Manager on moto', () => {
     expect(m.genesis).toEqual(firstGenesis);
     expect(m.staticNodes).toHaveLength(5);
     expect(result.Data.NodeCount).toBe('5');
+  });
+
+  it('an update with other prefunded accounts keeps the genesis (it is fixed at the first deployment)', async () => {
+    const e = event('Update');
+    await handleNodeKeys({ ...e, ResourceProperties: { ...e.ResourceProperties, PrefundedAccounts: [{ Address: '0x7e5f4552091a69125d5dfcb7b8c2659029395bdf', Balance: '1' }] } }, sm);
+    expect((await manifest()).genesis).toEqual(firstGenesis);
   });
 
   it('delete keeps every secret', async () => {

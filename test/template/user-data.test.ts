@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, nodeProgramRuntime } from '../../lib';
-import { testApp } from '../support/synth';
+import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, EvmVersion, NodeRole, nodeProgramRuntime } from '../../lib';
+import { buildTenantApp, testApp } from '../support/synth';
 
 /** The node boot script as the instance receives it, with CloudFormation tokens as placeholders. */
 function bootScripts(client: BlockchainClient, consensus: ConsensusProtocol): string[] {
@@ -72,5 +73,98 @@ describe.each([
       expect(s).not.toMatch(/nodejs20|node-20|ExecStart=\/usr\/bin\/node /);
       expect(s.indexOf(`dnf install -y --setopt=install_weak_deps=False ${dnfPackage}`)).toBeLessThan(s.indexOf('systemctl enable --now node-gate node-metrics'));
     }
+  });
+});
+
+describe('a geth + Clique environment with signers, a member node and prefunded accounts', () => {
+  const stack = new Stack(testApp(), 'G', { env: { region: 'eu-west-1' } });
+  new BlockchainEnvironment(stack, 'Env', {
+    tenantId: 'acme',
+    environmentId: 'dev',
+    chain: {
+      client: BlockchainClient.GETH,
+      consensus: ConsensusProtocol.CLIQUE,
+      prefundedAccounts: [{ address: '0xfe3b557e8fb62b89f4916b721be55ceb828dbd73', balance: '1000000000000000000000' }],
+      nodes: [
+        { id: 'signer-1', member: 'default', role: NodeRole.VALIDATOR },
+        { id: 'signer-2', member: 'default', role: NodeRole.VALIDATOR },
+        { id: 'member-1', member: 'default', role: NodeRole.MEMBER },
+      ],
+    },
+  });
+  const template = Template.fromStack(stack);
+  const userData = (node: string) => {
+    const lts = Object.entries(template.findResources('AWS::EC2::LaunchTemplate')).filter(([id]) => id.includes(node.replace('-', '')));
+    expect(lts).toHaveLength(1);
+    return JSON.stringify(lts[0][1].Properties.LaunchTemplateData.UserData);
+  };
+
+  it('only signers import the node key as an account, unlock it and mine; the member node does neither', () => {
+    for (const signer of ['signer-1', 'signer-2']) {
+      const s = userData(signer);
+      expect(s).toContain('account import');
+      expect(s).toMatch(/ --mine /);
+      expect(s).toContain('--unlock=');
+    }
+    const m = userData('member-1');
+    expect(m).toContain(' init ');
+    expect(m).not.toContain('account import');
+    expect(m).not.toMatch(/ --mine |--unlock|--password=|allow-insecure-unlock|miner\.etherbase/);
+    // The same gas rules on every node: what one node accepts, the signers mine.
+    for (const node of ['signer-1', 'member-1']) expect(userData(node)).toMatch(/--txpool\.nolocals --miner\.gasprice=1 --txpool\.pricelimit=1 --gpo\.maxprice=1/);
+  });
+
+  it('passes the fork and the prefunded addresses (never keys) to the genesis builder', () => {
+    template.hasResourceProperties('Custom::BlockchainNodeKeys', {
+      EvmVersion: 'london',
+      FreeGas: 'true',
+      PrefundedAccounts: [{ Address: getAddress('0xfe3b557e8fb62b89f4916b721be55ceb828dbd73'), Balance: '0x3635c9adc5dea00000' }],
+    });
+  });
+});
+
+describe('prefunded accounts and the fork from a tenants config file, as the default app reads it', () => {
+  const { app } = buildTenantApp({
+    tenants: [
+      {
+        id: 'acme',
+        environments: [
+          {
+            id: 'dev',
+            cidr: '10.10.0.0/16',
+            chain: { evmVersion: 'shanghai', prefundedAccounts: [{ address: '0x7e5f4552091a69125d5dfcb7b8c2659029395bdf', balance: '0xDE0B6B3A7640000' }] },
+          },
+        ],
+      },
+    ],
+  });
+  const template = Template.fromJSON(app.synth().getStackByName('AcmeDev').template as Record<string, unknown>);
+
+  it('reach the genesis builder normalized (checksummed address, lowercase hex wei)', () => {
+    template.hasResourceProperties('Custom::BlockchainNodeKeys', {
+      Client: 'besu',
+      EvmVersion: 'shanghai',
+      PrefundedAccounts: [{ Address: getAddress('0x7e5f4552091a69125d5dfcb7b8c2659029395bdf'), Balance: '0xde0b6b3a7640000' }],
+    });
+  });
+});
+
+describe('the constructs refuse what the client cannot run', () => {
+  it('a fork newer than the client runs, and a key where an address belongs, naming the prop and the fix', () => {
+    const stack = new Stack(testApp(), 'R', { env: { region: 'eu-west-1' } });
+    const key = '8f2a55949038a9610f50fb23b5883af3b4ecb3c3bb792cbcefbd1542c692be63';
+    let message = '';
+    try {
+      new BlockchainEnvironment(stack, 'Env', {
+        tenantId: 'acme',
+        environmentId: 'dev',
+        chain: { client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE, evmVersion: EvmVersion.CANCUN, prefundedAccounts: [{ address: key, balance: '1' }] },
+      });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/chain\.evmVersion: geth \+ clique cannot run "cancun"; the newest it runs is "london".*Set chain\.evmVersion to "london" or leave it out/);
+    expect(message).toMatch(/chain\.prefundedAccounts\[0\]\.address: this looks like a private key/);
+    expect(message).not.toContain(key);
   });
 });

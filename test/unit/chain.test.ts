@@ -115,12 +115,13 @@ describe('genesis', () => {
     expect(qbft.config).toMatchObject({ qbft: { ceil2Nby3Block: 0 } });
   });
 
-  it('Clique on geth: clique config, pre-London for free gas', () => {
-    const g = buildGenesis({ ...base, client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE }) as { config: Record<string, unknown> };
-    expect(g.config).toMatchObject({ clique: { period: 2, epoch: 30000 }, berlinBlock: 0 });
-    expect(g.config).not.toHaveProperty('londonBlock');
-    const paid = buildGenesis({ ...base, freeGas: false, client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE }) as { config: Record<string, unknown> };
+  it('Clique on geth: clique config, London with a zero base fee for free gas', () => {
+    const g = buildGenesis({ ...base, client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE }) as { config: Record<string, unknown>; baseFeePerGas?: string };
+    expect(g.config).toMatchObject({ clique: { period: 2, epoch: 30000 }, berlinBlock: 0, londonBlock: 0 });
+    expect(g.baseFeePerGas).toBe('0x0');
+    const paid = buildGenesis({ ...base, freeGas: false, client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE }) as { config: Record<string, unknown>; baseFeePerGas?: string };
     expect(paid.config).toHaveProperty('londonBlock', 0);
+    expect(paid).not.toHaveProperty('baseFeePerGas'); // geth's own first base fee (1 gwei)
   });
 
   it('refuses combinations a client cannot run', () => {
