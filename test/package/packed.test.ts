@@ -103,7 +103,9 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
     writeFileSync(path.join(app, 'app.ts'), readmeExample(readFileSync(path.join(ROOT, 'README.md'), 'utf8'), 'Use the constructs in your own CDK app'));
     writeFileSync(
       path.join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', strict: true, types: ['node'], skipLibCheck: false }, files: ['app.ts'] }),
+      // NodeNext, as `cdk init` writes it: types resolve through the package's `exports` map. No
+      // skipLibCheck: the library's declarations must compile in a project that has only its peers.
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], skipLibCheck: false }, files: ['app.ts'] }),
     );
     execFileSync(path.join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
 
