@@ -1,4 +1,3 @@
-import { getAddress } from 'ethers';
 import { compatibilityOf, SupportLevel } from './compatibility';
 import { EVM_VERSIONS, EvmVersion, evmAtLeast, evmCeiling } from './evm-version';
 import { BlockchainClient, ConsensusProtocol, isBft } from './protocols';
@@ -292,9 +291,9 @@ export function checkPrefundedAccounts(accounts: readonly PrefundedAccount[], pa
       const shown = address.length <= 42 ? `"${address}"` : `a ${address.length}-character value`;
       problems.push(`${p}.address: ${shown} is not an address; write 0x followed by 40 hex digits, e.g. "0xfe3b557e8fb62b89f4916b721be55ceb828dbd73"`);
     } else {
-      try {
-        checksummed = getAddress(address);
-      } catch {
+      checksummed = eip55Checksum(address);
+      if (/[a-f]/.test(address.slice(2)) && /[A-F]/.test(address.slice(2)) && checksummed !== address) {
+        checksummed = undefined;
         problems.push(`${p}.address: "${address}" has a wrong EIP-55 checksum (mixed case that does not match, often a typo); copy the address again or write it all lowercase`);
       }
       if (checksummed && /^0x0{40}$/.test(address)) {
@@ -318,5 +317,22 @@ export function checkPrefundedAccounts(accounts: readonly PrefundedAccount[], pa
     }
     if (checksummed && wei !== undefined && wei > 0n && wei <= MAX_WEI) out.push({ address: checksummed, balance: '0x' + wei.toString(16) });
   });
+  return out;
+}
+
+/**
+ * The EIP-55 mixed-case form of an address (0x + 40 hex digits). keccak-256 comes from
+ * @noble/hashes, loaded only here, so importing the library loads no hashing code.
+ */
+export function eip55Checksum(address: string): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { keccak_256 } = require('@noble/hashes/sha3') as typeof import('@noble/hashes/sha3');
+  const hex = address.slice(2).toLowerCase();
+  const hash = keccak_256(new TextEncoder().encode(hex));
+  let out = '0x';
+  for (let i = 0; i < 40; i++) {
+    const nibble = (hash[i >> 1] >> (i % 2 === 0 ? 4 : 0)) & 0xf;
+    out += nibble >= 8 ? hex[i].toUpperCase() : hex[i];
+  }
   return out;
 }

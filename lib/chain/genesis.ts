@@ -1,13 +1,11 @@
 import { encodeRlp, getAddress } from 'ethers';
 import { EvmVersion, evmAtLeast, evmCeiling } from './evm-version';
-import { BlockchainClient, ConsensusProtocol } from './protocols';
+import { BlockchainClient, ConsensusProtocol, DEFAULT_GAS_LIMIT } from './protocols';
 
 /** BFT genesis mixHash ("Istanbul byzantine fault tolerance" digest), per Besu and GoQuorum docs. */
 export const BFT_MIX_HASH = '0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365';
 const ZERO32 = '0x' + '00'.repeat(32);
 const ZERO_ADDRESS = '0x' + '00'.repeat(20);
-/** The block gas limit every generated genesis uses unless told otherwise (Besu's free-gas advice). */
-export const DEFAULT_GAS_LIMIT = '0x1fffffffffffff';
 
 /** What a genesis is built from (all public data). */
 export interface GenesisInput {

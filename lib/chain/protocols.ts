@@ -26,3 +26,6 @@ export enum ConsensusProtocol {
 export function isBft(consensus: ConsensusProtocol): boolean {
   return consensus === ConsensusProtocol.QBFT || consensus === ConsensusProtocol.IBFT2 || consensus === ConsensusProtocol.IBFT;
 }
+
+/** The block gas limit every generated genesis uses unless told otherwise (Besu's free-gas advice). */
+export const DEFAULT_GAS_LIMIT = '0x1fffffffffffff';

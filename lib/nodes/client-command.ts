@@ -1,5 +1,5 @@
 import { NodeRole, ResolvedChainSpec } from '../chain/chain-spec';
-import { DEFAULT_GAS_LIMIT } from '../chain/genesis';
+import { DEFAULT_GAS_LIMIT } from '../chain/protocols';
 import { BlockchainClient, ConsensusProtocol } from '../chain/protocols';
 
 /** Where a node keeps its files inside the container (the EFS access point is mounted there). */

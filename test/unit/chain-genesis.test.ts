@@ -1,4 +1,4 @@
-import { getAddress } from 'ethers';
+import { Wallet, getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
 import {
   BlockchainClient,
@@ -12,6 +12,7 @@ import {
   resolveChainSpec,
   TenantConfigError,
 } from '../../lib';
+import { eip55Checksum } from '../../lib/chain/chain-spec';
 import { buildGenesis } from '../../lib/chain/genesis';
 
 const V = ['0xbe068f726a13c8d46c44be6ce9d275600e1735a4', '0x5ff6f4b66a46a2b2310a6f3a93aaddc0d9a1c193', '0xfe3b557e8fb62b89f4916b721be55ceb828dbd73', '0x7e5f4552091a69125d5dfcb7b8c2659029395bdf'];
@@ -204,5 +205,12 @@ describe('client arguments by role', () => {
     const chain = chainOf(BlockchainClient.BESU, ConsensusProtocol.QBFT);
     expect(clientArguments(chain, '10.0.0.1', 30303, NodeRole.MEMBER)).toEqual(clientArguments(chain, '10.0.0.1', 30303, NodeRole.VALIDATOR));
     expect(clientArguments(chain, '10.0.0.1', 30303, NodeRole.MEMBER)).toEqual(expect.arrayContaining(['--min-gas-price=0', '--tx-pool-min-gas-price=0']));
+  });
+});
+
+describe('EIP-55 checksums without ethers (the config check runs at synth)', () => {
+  it('matches ethers getAddress on random addresses and the vectors', () => {
+    const addresses = [...V, ...Array.from({ length: 200 }, () => Wallet.createRandom().address.toLowerCase())];
+    for (const a of addresses) expect(eip55Checksum(a)).toBe(getAddress(a));
   });
 });
