@@ -53,9 +53,11 @@ describe('the production fixture, as the CLI synthesizes it', () => {
 });
 
 describe.each(environments.map((e) => [`${e.owner.tenantId}/${e.owner.environmentId}`, e] as const))('the roles of %s', (_name, env) => {
-  const others = environments.filter((o) => o.owner.tenantId !== env.owner.tenantId);
+  // Every other environment: the other tenant's (same account, region, environment and node ids)
+  // and this tenant's other environments.
+  const others = environments.filter((o) => o !== env);
 
-  it('reach no resource of another tenant (same account, region, environment and node ids)', () => {
+  it('reach no resource of another environment (another tenant with the same environment and node ids, or this tenant\'s other environments)', () => {
     const probes = others.flatMap((o) => probesOf(o.owner, o.nodeIds.length ? o.nodeIds : ['validator-1']));
     const reach = env.templates.flatMap((t) => crossTenantReach(t.json, env.owner, probes).map((f) => `${t.name}: ${f}`));
     expect(reach).toEqual([]);
