@@ -19,7 +19,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { LRUCache } from 'lru-cache';
 import { createAuthorizer } from '../lambda/authorizer/handler';
+import { LruMap } from '../lambda/shared/lru-map';
 import { authorizerEvent } from '../lambda/node-gate/lambda-authorizer';
 import { basicAuthorization } from '../lib/credentials/credential-format';
 import { CredentialService } from '../lambda/credentials/credential-service';
@@ -72,7 +74,7 @@ function gateStats(p: ChildProcess): Promise<GateCounters> {
 
 interface Target {
   readonly node: string;
-  readonly path: 'direct' | 'gate';
+  readonly path: 'direct' | 'gate' | 'gate-undici';
   readonly port: number;
   readonly headers: Record<string, string>;
   /** The processes on this path (the client is this process). */
@@ -146,6 +148,9 @@ async function compare(targets: Target[], concurrency: number, rounds: number, r
       const gate = aggregate(samples.get(targets.find((t) => t.node === node && t.path === 'gate')!)!);
       const throughputRatio = round3(gate.requestsPerSecond / direct.requestsPerSecond);
       const addedP99Ms = round3(gate.p99 - direct.p99);
+      // The same gate with undici's Pool as its upstream client instead of its own pool.
+      const undiciTarget = targets.find((t) => t.node === node && t.path === 'gate-undici');
+      const gateUndici = undiciTarget ? aggregate(samples.get(undiciTarget)!) : undefined;
       return [
         node,
         {
@@ -158,13 +163,63 @@ async function compare(targets: Target[], concurrency: number, rounds: number, r
           cpuBoundThroughputRatio: round3(direct.cpuUsPerRequest.total / gate.cpuUsPerRequest.total),
           meetsThroughputTarget: throughputRatio >= 0.85,
           meetsP99Target: addedP99Ms < 1,
+          ...(gateUndici
+            ? {
+                gateUndici,
+                undiciVsOwnPool: {
+                  throughputRatio: round3(gateUndici.requestsPerSecond / gate.requestsPerSecond),
+                  gateCpuUsPerRequest: { ownPool: gate.cpuUsPerRequest.gate, undici: gateUndici.cpuUsPerRequest.gate },
+                  addedP99Ms: round3(gateUndici.p99 - gate.p99),
+                },
+              }
+            : {}),
         },
       ];
     }),
   );
 }
 
+const CACHE_OPS = Number(process.env.GATE_BENCH_CACHE_OPS ?? 2_000_000);
+
+/**
+ * The decision caches' access pattern (a 10,000-entry bound, mostly hits on a small hot set, a
+ * miss and insert now and then) on the shared LruMap and on lru-cache 11, ns per operation.
+ */
+function compareCaches() {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `k${i.toString(36)}-${'x'.repeat(40)}`);
+  const value = { fresh: 1, expires: 2 };
+  const run = (get: (k: string) => unknown, set: (k: string) => void): number => {
+    let seed = 1;
+    const next = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < CACHE_OPS; i++) {
+      const r = next();
+      const k = keys[r % 100 < 95 ? r % 50 : r % keys.length];
+      if (get(k) === undefined) set(k);
+    }
+    return round1(Number(process.hrtime.bigint() - t) / CACHE_OPS);
+  };
+  const rounds = { lruMap: [] as number[], lruCache: [] as number[] };
+  for (let r = 0; r < 3; r++) {
+    const own = new LruMap<typeof value>(10_000);
+    rounds.lruMap.push(run((k) => own.get(k), (k) => own.set(k, value)));
+    const lib = new LRUCache<string, typeof value>({ max: 10_000 });
+    rounds.lruCache.push(run((k) => lib.get(k), (k) => lib.set(k, value)));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+  return {
+    method: `${CACHE_OPS} get-or-set operations per round, 95% on 50 hot keys, 10,000-entry bound, 3 alternating rounds; ns/operation (median)`,
+    lruMapNsPerOp: median(rounds.lruMap),
+    lruCacheNsPerOp: median(rounds.lruCache),
+    rounds,
+  };
+}
+
 async function main(): Promise<void> {
+  if (process.env.GATE_BENCH_ONLY === 'caches') {
+    console.log(JSON.stringify(compareCaches()));
+    return;
+  }
   const loadavgStart = readFileSync('/proc/loadavg', 'utf8').trim();
   const moto = await startMoto();
   const service = new CredentialService({ secretsManager: new SecretsManagerClient(moto.clientConfig), tenantId: 'acme', environmentId: 'dev' });
@@ -178,19 +233,25 @@ async function main(): Promise<void> {
   const geth = await startGethNode();
   const gethPort = Number(new URL(geth.rpcUrl).port);
   // One gate per node (a gate fronts exactly one node in production).
+  // The same gate with undici's Pool as its client to the node ('-undici'), for the comparison.
   const gates: Record<string, { port: number; proc: ChildProcess }> = {};
   for (const [name, http, ws] of [
     ['ganache', `http://127.0.0.1:${ganachePort}`, `ws://127.0.0.1:${ganachePort}`],
     ['geth', geth.rpcUrl, geth.wsUrl],
   ] as const) {
-    const port = await freePort();
-    gates[name] = { port, proc: await child('gate-process.ts', { PORT: String(port), UPSTREAM_HTTP: http, UPSTREAM_WS: ws, ...envFor(moto.endpoint) }) };
+    for (const client of ['own', 'undici'] as const) {
+      const port = await freePort();
+      const env = { PORT: String(port), UPSTREAM_HTTP: http, UPSTREAM_WS: ws, ...(client === 'undici' ? { UPSTREAM_CLIENT: 'undici' } : {}), ...envFor(moto.endpoint) };
+      gates[client === 'own' ? name : `${name}-undici`] = { port, proc: await child('gate-process.ts', env) };
+    }
   }
   const targets: Target[] = [
     { node: 'ganache', path: 'direct', port: ganachePort, headers: {}, pids: { node: ganache.pid! } },
     { node: 'ganache', path: 'gate', port: gates.ganache.port, headers: auth, pids: { gate: gates.ganache.proc.pid!, node: ganache.pid! } },
+    { node: 'ganache', path: 'gate-undici', port: gates['ganache-undici'].port, headers: auth, pids: { gate: gates['ganache-undici'].proc.pid!, node: ganache.pid! } },
     { node: 'geth', path: 'direct', port: gethPort, headers: {}, pids: { node: geth.pid } },
     { node: 'geth', path: 'gate', port: gates.geth.port, headers: auth, pids: { gate: gates.geth.proc.pid!, node: geth.pid } },
+    { node: 'geth', path: 'gate-undici', port: gates['geth-undici'].port, headers: auth, pids: { gate: gates['geth-undici'].proc.pid!, node: geth.pid } },
   ];
   // Sanity: the gate refuses a request without a credential (it is not an open proxy).
   const refused = await rawLoad({ port: gates.geth.port, body: BODY, concurrency: 1, durationMs: 1 });
@@ -220,6 +281,7 @@ async function main(): Promise<void> {
     await fresh.handle(authorizerEvent(basicAuthorization('bt' + 'c'.repeat(24), cred.secret), 'validator-1'));
     unknown.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
+  const caches = compareCaches();
   const hits: number[] = [];
   for (let i = 0; i < 2000; i++) {
     const t = process.hrtime.bigint();
@@ -247,10 +309,13 @@ async function main(): Promise<void> {
       ...paced,
     },
     gateCounters: stats,
+    caches,
     notes: [
       'otherLoadCores: busy time of the whole machine minus the measured processes, in cores, per round (other jobs on this shared machine)',
       'cpuBoundThroughputRatio: total CPU per request direct / through the gate, the throughput ratio if the cores were the only limit',
       'gateCounters: cache hits and misses over the whole run; authorizerCalls < misses because concurrent misses share one call',
+      "gateUndici / undiciVsOwnPool: the same gate with undici 7's Pool as its client to the node; keep the faster one only if the difference holds across runs",
+      'caches: the shared LRU (lambda/shared/lru-map.ts, used by the gate and the authorizer) against lru-cache 11 on the decision-cache access pattern',
     ],
     targets: { throughputRatio: '>= 0.85', addedP99Ms: '< 1' },
     authorizer: {

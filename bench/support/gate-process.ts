@@ -6,13 +6,17 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createAuthorizer } from '../../lambda/authorizer/handler';
 import { authorizerEvent, decisionFromAnswer } from '../../lambda/node-gate/lambda-authorizer';
 import { CredentialService } from '../../lambda/credentials/credential-service';
+import { UndiciUpstream } from './undici-upstream';
 
 // GATE_MODULE (optional, for before/after comparisons): another build of the gate module.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createGate } = require(process.env.GATE_MODULE ?? '../../lambda/node-gate/gate') as typeof import('../../lambda/node-gate/gate');
 const service = new CredentialService({ secretsManager: new SecretsManagerClient({ maxAttempts: 1 }), tenantId: 'acme', environmentId: 'dev' });
 const authorizer = createAuthorizer(service, { nodeMembers: { 'validator-1': 'acme' }, log: () => undefined });
+// UPSTREAM_CLIENT=undici: undici's Pool instead of the gate's own pool (the benchmark compares both).
+const upstreamClient = process.env.UPSTREAM_CLIENT === 'undici' ? new UndiciUpstream(process.env.UPSTREAM_HTTP!) : undefined;
 const gate = createGate({
+  ...(upstreamClient ? { upstreamClient } : {}),
   nodeId: 'validator-1',
   upstreamHttp: process.env.UPSTREAM_HTTP!,
   upstreamWs: process.env.UPSTREAM_WS!,

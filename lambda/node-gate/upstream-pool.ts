@@ -42,6 +42,16 @@ export class UpstreamError extends Error {
 
 export type UpstreamCallback = (error: UpstreamError | undefined, response?: UpstreamResponse) => void;
 
+/** What the gate needs from its HTTP client to the node (the pool below; the benchmark also plugs undici's Pool in). */
+export interface UpstreamClient {
+  /** POSTs a JSON body; the callback gets the complete answer or an {@link UpstreamError}. */
+  post(body: Buffer, callback: UpstreamCallback): void;
+  /** Closes every connection; requests in flight fail with 502. */
+  close(): void;
+  /** Connections opened so far. */
+  readonly connectionsOpened: number;
+}
+
 const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_CHUNK_LINE = 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -309,7 +319,7 @@ class Connection {
 }
 
 /** See {@link UpstreamPoolOptions}. */
-export class UpstreamPool {
+export class UpstreamPool implements UpstreamClient {
   readonly maxResponseBytes: number;
   private readonly host: string;
   private readonly port: number;
