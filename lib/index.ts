@@ -22,6 +22,7 @@ export * from './credentials/credential-service';
 export * from './credentials/rpc-policy';
 export * from './credentials/credential-store';
 export * from './ingress/environment-ingress';
+export * from './ingress/rule-priority';
 export * from './nodes/node-services';
 export * from './assets/bundled-assets';
 export * from './security/single-policy-role';
