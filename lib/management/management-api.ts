@@ -161,7 +161,8 @@ export class ManagementApi extends Construct {
       });
     }
     const stage = this.api.deploymentStage;
-    acknowledgeRule(stage, 'APIGWSSLEnabled', 'The backend is a Lambda proxy integration, not an HTTP endpoint: there is no backend TLS connection to authenticate with a client certificate.', ['CKV_AWS_120']);
+    // No checkov equivalent: CKV_AWS_120 (caching) belongs to the next rule, with its own reason.
+    acknowledgeRule(stage, 'APIGWSSLEnabled', 'The backend is a Lambda proxy integration, not an HTTP endpoint: there is no backend TLS connection to authenticate with a client certificate.');
     acknowledgeRule(stage, 'APIGWCacheEnabledAndEncrypted', 'Management responses are per caller and change on every action (and may carry a one-time secret): they must never be cached.', ['CKV_AWS_120']);
     acknowledgeFinding(stage, { id: 'AwsSolutions-APIG3', reason: 'A WAFv2 web ACL is associated with this stage by ARN (CfnWebACLAssociation below).' });
 
