@@ -248,10 +248,6 @@ export class NodeFleet extends Construct {
     const singleton = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
     if (singleton) {
       acknowledgeDeployTimeFunction(singleton, 'S3 prefix-list lookup, aws-cdk-lib AwsCustomResource');
-      acknowledgeFinding(singleton, {
-        id: 'AwsSolutions-L1',
-        reason: "aws-cdk-lib's AwsCustomResource singleton pins its own Node.js runtime; it runs only at deploy time.",
-      });
     }
     return lookup.getResponseField('PrefixLists.0.PrefixListId');
   }
