@@ -35,6 +35,7 @@ export * from './credentials/rpc-policy';
 export * from './credentials/revocation';
 export * from './credentials/credential-store';
 export * from './ingress/environment-ingress';
+export * from './ingress/rule-priority';
 export * from './nodes/node-services';
 export * from './security/single-policy-role';
 export * from './environment/registration-format';

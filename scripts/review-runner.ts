@@ -12,6 +12,7 @@ import { App, NestedStack, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { addManagementStack, addTenantEnvironments, loadTenantsConfig } from '../lib';
+import { cdkCliContext } from './cdk-context';
 import { Acknowledgment, ReviewFindings, renderReport } from '../lib/review/report';
 import { CfnTemplate } from '../lib/review/template-model';
 
@@ -44,7 +45,9 @@ function acknowledgmentsUnder(scope: IConstruct): Acknowledgment[] {
 }
 
 export function runReview(options: { configPath: string; outdir: string }): StackReview[] {
-  const app = new App({ outdir: options.outdir });
+  // Exactly the context of `npx cdk synth -c config=<configPath>`: the review must see the
+  // templates that get deployed (cdk.json's feature flags change them), assets bundled as well.
+  const app = new App({ outdir: options.outdir, context: cdkCliContext({ config: options.configPath }) });
   const config = loadTenantsConfig(options.configPath);
   const management = addManagementStack(app, config);
   const stacks: Stack[] = [...addTenantEnvironments(app, config), ...(management ? [management] : [])];

@@ -1,15 +1,25 @@
 /**
  * npm run review [-- --config tenants.json] [--out cdk.out]
+ * npm run review -- -c config=test/fixtures/production-tenants.json   (the CLI's spelling)
+ * Builds the default app with exactly the CLI's context (cdk.json's, see scripts/cdk-context.ts).
  * Exits 1 when any stack has a cdk-nag error, a cfn-lint error or a failed checkov check.
  */
 import { runReview } from './review-runner';
 
 const args = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
+const arg = (name: string): string | undefined => {
   const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+  return i >= 0 && args[i + 1] ? args[i + 1] : undefined;
 };
-const results = runReview({ configPath: arg('--config', 'tenants.json'), outdir: arg('--out', 'cdk.out') });
+/** `-c config=FILE` / `--context config=FILE`, as `cdk synth` takes it. */
+const contextConfig = (): string | undefined => {
+  for (let i = 0; i < args.length - 1; i++) {
+    if ((args[i] === '-c' || args[i] === '--context') && args[i + 1].startsWith('config=')) return args[i + 1].slice('config='.length);
+  }
+  return undefined;
+};
+const configPath = arg('--config') ?? contextConfig() ?? 'tenants.json';
+const results = runReview({ configPath, outdir: arg('--out') ?? 'cdk.out' });
 for (const r of results) {
   const f = r.findings;
   console.log(

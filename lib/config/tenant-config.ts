@@ -5,6 +5,7 @@ import { TenantConfigError } from './config-error';
 import { cidrsOverlap, Ipv4Cidr, parseIpv4Cidr } from './cidr';
 import { FieldReader, join } from './field-reader';
 import { ID_HINT, ID_PATTERN } from '../contracts/ids';
+import { listenerRulePriorityClashes } from '../ingress/rule-priority';
 
 /**
  * The default app's configuration: every tenant and its environments. One CloudFormation stack
@@ -282,6 +283,9 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
     if (obj.region === undefined) {
       r.fail(join(path, 'region'), 'is required with "ingress" (load balancer access logs go to a region-specific principal); set it to the region of the certificate');
     }
+    // Each node's listener rule takes a priority hashed from its id: refuse a clash here, with
+    // the field, rather than from the construct.
+    for (const clash of listenerRulePriorityClashes((out.chain?.nodes ?? []).map((n) => n.id))) r.fail(join(join(path, 'chain'), 'nodes'), clash);
   }
   if (obj.credentials !== undefined) out.credentials = readCredentialsConfig(r, join(path, 'credentials'), obj.credentials);
   return r.problems.length === before ? out : undefined;

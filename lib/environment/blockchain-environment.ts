@@ -275,7 +275,7 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
         nodes: fleet.nodes.map((n) => {
           // Nodes of a node group keep their alarms (and gate target alarm) in the group's stack.
           const scope = fleet.groupScopeOf(n);
-          const targetGroup = scope ? this.ingress?.targetGroups[n.nodeId] : undefined;
+          const targetGroup = this.ingress?.targetGroups[n.nodeId];
           return {
             nodeId: n.nodeId,
             validator: n.validator,
@@ -287,11 +287,10 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
         }),
         authorizer: this.credentials.authorizer,
         authorizerDenies: this.credentials.metricAuthorizerDenies(),
-        functions: [this.credentials.issuer],
+        functions: { Issuer: this.credentials.issuer },
         ...(this.ingress
           ? {
               loadBalancer: this.ingress.loadBalancer,
-              targetGroups: fleet.nodes.filter((n) => !fleet.groupScopeOf(n)).map((n) => this.ingress!.targetGroups[n.nodeId]),
               webAclMetricName: this.ingress.webAclMetricName,
             }
           : {}),

@@ -24,6 +24,8 @@ export interface TenantEnvironmentStackProps extends StackProps {
 export class TenantEnvironmentStack extends Stack {
   /** The environment this stack deploys. */
   public readonly blockchainEnvironment: BlockchainEnvironment;
+  /** The zones the config lists (`availabilityZones`), if any. */
+  private readonly pinnedZones?: readonly string[];
 
   constructor(scope: Construct, props: TenantEnvironmentStackProps) {
     const { tenant, environment: env } = props;
@@ -42,6 +44,7 @@ export class TenantEnvironmentStack extends Stack {
         ...(tenant.displayName ? { 'blockchain-tenancy:tenant-name': tenant.displayName } : {}),
       },
     });
+    this.pinnedZones = env.availabilityZones;
     this.blockchainEnvironment = new BlockchainEnvironment(this, 'Environment', {
       tenantId: tenant.id,
       environmentId: env.id,
@@ -54,6 +57,15 @@ export class TenantEnvironmentStack extends Stack {
       ...(env.credentials ? { credentials: env.credentials } : {}),
       ...(env.ingress ? { ingress: this.ingressOptions(env.ingress) } : {}),
     });
+  }
+
+  /**
+   * The zones the config lists, when it lists them: the stack then knows its zones and never asks
+   * AWS for them (a stack with an explicit account would otherwise look them up at synth, which
+   * needs credentials: "Need to perform AWS calls"). Without a list, CDK's default applies.
+   */
+  public override get availabilityZones(): string[] {
+    return this.pinnedZones ? [...this.pinnedZones] : super.availabilityZones;
   }
 
   private ingressOptions(i: IngressConfig): IngressOptions {

@@ -204,7 +204,8 @@ export class NodeFleet extends Construct {
     const total = count(parent);
     if (total > MAX_RESOURCES_PER_STACK && ungrouped.length > 0) {
       const first = ungrouped[0].nodeId;
-      const marks = [`/${first}/`, first.replace(/[^A-Za-z0-9]/g, ''), '/Node0/', '/Path0/', '/Host0/', '/Record0/'];
+      // Its construct, its route (target group, rule, record) and its alarms, all keyed by its id.
+      const marks = [`/${first}/`, `/${first}-Route/`, `/Alarm-${first}-`];
       const perNode = Math.max(
         1,
         parent.node.findAll().filter((c) => c instanceof CfnResource && Stack.of(c) === parent && marks.some((m) => c.node.path.includes(m))).length,
@@ -275,10 +276,6 @@ export class NodeFleet extends Construct {
     const singleton = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
     if (singleton) {
       acknowledgeDeployTimeFunction(singleton, 'S3 prefix-list lookup, aws-cdk-lib AwsCustomResource');
-      acknowledgeFinding(singleton, {
-        id: 'AwsSolutions-L1',
-        reason: "aws-cdk-lib's AwsCustomResource singleton pins its own Node.js runtime; it runs only at deploy time.",
-      });
     }
     return lookup.getResponseField('PrefixLists.0.PrefixListId');
   }

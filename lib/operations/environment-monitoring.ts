@@ -110,10 +110,11 @@ export interface EnvironmentMonitoringProps {
    */
   readonly loadBalancer?: elbv2.IApplicationLoadBalancer;
   /**
-   * Target groups of the nodes' gates.
+   * Target groups that belong to no node in `nodes` (a node's own goes in its `targetGroup`), by a
+   * stable name: each alarms as `<name>/Unhealthy`.
    * @default - none
    */
-  readonly targetGroups?: readonly elbv2.IApplicationTargetGroup[];
+  readonly targetGroups?: Readonly<Record<string, elbv2.IApplicationTargetGroup>>;
   /**
    * Name of the WAFv2 web ACL in front of the load balancer (its CloudWatch metric name).
    * @default - no WAF widgets or alarms
@@ -130,10 +131,11 @@ export interface EnvironmentMonitoringProps {
    */
   readonly authorizerDenies?: cloudwatch.IMetric;
   /**
-   * Other functions of the environment whose errors alarm.
+   * Other functions of the environment whose errors alarm, by a stable name (e.g. `Issuer`): each
+   * alarms as `<name>/Errors`.
    * @default - none
    */
-  readonly functions?: readonly lambda.IFunction[];
+  readonly functions?: Readonly<Record<string, lambda.IFunction>>;
   /**
    * Where alarms (and their recovery) are sent.
    * @default - alarms only show on the dashboard and in the console
@@ -231,7 +233,9 @@ export class EnvironmentMonitoring extends Construct {
     const { metric, alarmDescription, ...rest } = alarmProps;
     const { tenantId, environmentId } = this.props;
     const alarmName = scope ? `blockchain-${tenantId}-${environmentId}-${name.replace(/\//g, '-')}` : undefined;
-    const created = new cloudwatch.Alarm(scope ?? this, scope ? `Alarm-${name.replace(/[^A-Za-z0-9-]/g, '-')}` : `Alarm${name.replace(/[^A-Za-z0-9]/g, '')}`, {
+    // Construct ids keyed by the alarm's name (node id and what it watches), never a position;
+    // "-" is kept so that node ids "a-1" and "a1" stay apart.
+    const created = new cloudwatch.Alarm(scope ?? this, `Alarm-${name.replace(/[^A-Za-z0-9-]/g, '-')}`, {
       metric,
       ...rest,
       ...(alarmName ? { alarmName } : {}),
@@ -374,10 +378,10 @@ export class EnvironmentMonitoring extends Construct {
 
   private addIngressWidgets(): void {
     const { loadBalancer, webAclMetricName } = this.props;
-    // Target groups listed on their own keep their index-named alarms; a node's own target
-    // group alarms with the node (and in its scope).
-    const listed = this.props.targetGroups ?? [];
-    const targetGroups = [...listed, ...this.props.nodes.flatMap((n) => (n.targetGroup ? [n.targetGroup] : []))];
+    // A node's own target group alarms with the node (and in its scope); other target groups
+    // alarm under the name they are listed by.
+    const listed = Object.entries(this.props.targetGroups ?? {});
+    const targetGroups = [...listed.map(([, tg]) => tg), ...this.props.nodes.flatMap((n) => (n.targetGroup ? [n.targetGroup] : []))];
     const o = this.props.thresholds ?? {};
     const widgets: cloudwatch.IWidget[] = [];
     if (loadBalancer) {
@@ -413,13 +417,13 @@ export class EnvironmentMonitoring extends Construct {
       datapointsToAlarm: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     };
-    listed.forEach((tg, i) => {
-      this.alarm(`TargetGroup${i}/Unhealthy`, {
+    for (const [name, tg] of listed) {
+      this.alarm(`${name}/Unhealthy`, {
         metric: tg.metrics.unhealthyHostCount({ statistic: 'Maximum', period: Duration.minutes(1) }),
         ...unhealthyAlarm,
-        alarmDescription: `target group ${i} has an unhealthy node gate for 3 minutes`,
+        alarmDescription: `target group ${name} has an unhealthy node gate for 3 minutes`,
       });
-    });
+    }
     for (const n of this.props.nodes) {
       if (!n.targetGroup) continue;
       this.alarm(`${n.nodeId}/GateUnhealthy`, {
@@ -460,7 +464,8 @@ export class EnvironmentMonitoring extends Construct {
   }
 
   private addFunctionWidgets(): void {
-    const { authorizer, functions = [] } = this.props;
+    const { authorizer } = this.props;
+    const functions = Object.entries(this.props.functions ?? {});
     const o = this.props.thresholds ?? {};
     const widgets: cloudwatch.IWidget[] = [];
     if (authorizer) {
@@ -494,19 +499,19 @@ export class EnvironmentMonitoring extends Construct {
       });
       widgets.push(new cloudwatch.GraphWidget({ title: 'Authorizer denies', left: [this.props.authorizerDenies], width: 8 }));
     }
-    const all = [...(authorizer ? [authorizer] : []), ...functions];
-    all.forEach((fn, i) => {
-      this.alarm(`Function${i}/Errors`, {
+    const all: [string, lambda.IFunction][] = [...(authorizer ? [['Authorizer', authorizer] as [string, lambda.IFunction]] : []), ...functions];
+    for (const [name, fn] of all) {
+      this.alarm(`${name}/Errors`, {
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `function ${i === 0 && authorizer ? 'authorizer' : i} errors`,
+        alarmDescription: `function ${name} errors`,
       });
-    });
+    }
     if (functions.length) {
-      widgets.push(new cloudwatch.GraphWidget({ title: 'Function errors', left: functions.map((f) => f.metricErrors()), width: 8 }));
+      widgets.push(new cloudwatch.GraphWidget({ title: 'Function errors', left: functions.map(([name, f]) => f.metricErrors({ label: name })), width: 8 }));
     }
     if (widgets.length) this.dashboard.addWidgets(...widgets);
   }

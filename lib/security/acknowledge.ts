@@ -20,12 +20,28 @@ export function acknowledgeFinding(scope: IConstruct, ...rules: Acknowledgment[]
 export const COMPLIANCE_PACKS: readonly string[] = ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
 
 /**
+ * Rules acknowledged here that not every compliance pack has (cdk-nag 3.0.2): PCI DSS 3.2.1 checks
+ * neither dead-letter queues, reserved concurrency nor load balancer deletion protection. An
+ * acknowledgment of a rule a pack does not have would list a finding nobody raised.
+ */
+const PACKS_OF_RULE: Readonly<Record<string, readonly string[]>> = {
+  LambdaDLQ: ['NIST.800.53.R5', 'HIPAA.Security'],
+  LambdaConcurrency: ['NIST.800.53.R5', 'HIPAA.Security'],
+  ELBDeletionProtectionEnabled: ['NIST.800.53.R5', 'HIPAA.Security'],
+};
+
+/** The compliance packs that have `rule` (all of them unless listed in PACKS_OF_RULE). */
+export function compliancePacksOf(rule: string): readonly string[] {
+  return PACKS_OF_RULE[rule] ?? COMPLIANCE_PACKS;
+}
+
+/**
  * Acknowledges one compliance rule (e.g. `LambdaDLQ`) on one construct for every compliance pack
  * that has it (NIST 800-53 R5, HIPAA Security, PCI DSS 3.2.1), and the equivalent checkov checks,
  * with one reason, next to the resource that causes the finding. The review report lists them all.
  */
 export function acknowledgeRule(scope: IConstruct, rule: string, reason: string, checkovIds: readonly string[] = []): void {
-  for (const pack of COMPLIANCE_PACKS) acknowledgeFinding(scope, { id: `${pack}-${rule}`, reason });
+  for (const pack of compliancePacksOf(rule)) acknowledgeFinding(scope, { id: `${pack}-${rule}`, reason });
   if (checkovIds.length) skipCheckov(scope, checkovIds, reason);
 }
 

@@ -1,13 +1,14 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { describe, expect, it } from 'vitest';
 import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, ManagementApi, NodeRole } from '../../lib';
+import { testApp } from '../support/synth';
 
 // The README's "Use the constructs in your own CDK app" example, kept compiling and synthesizing.
 describe('the README construct example', () => {
   it('synthesizes', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = testApp();
     const stack = new Stack(app, 'AcmeDev', { env: { region: 'eu-west-1' } });
     const env = new BlockchainEnvironment(stack, 'Environment', {
       tenantId: 'acme',

@@ -3,10 +3,15 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { TenantEnvironmentStack, TenantsConfig, addManagementStack, addTenantEnvironments, parseTenantsConfig } from '../../lib';
+import { cdkCliContext } from '../../scripts/cdk-context';
 
-/** An App for template tests: no asset bundling (Lambdas are bundled once, elsewhere). */
-export function testApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+/**
+ * An App for template tests with exactly the context `npx cdk synth` gives the default app
+ * (cdk.json's feature flags and the CLI's defaults, see scripts/cdk-context.ts), except that no
+ * asset is bundled (Lambdas are bundled once, by the tests that run the CLI).
+ */
+export function testApp(context: Readonly<Record<string, unknown>> = {}): App {
+  return new App({ context: cdkCliContext({ 'aws:cdk:bundling-stacks': [], ...context }) });
 }
 
 /** Builds the default app's stacks from a raw config (validated like the real app). */

@@ -177,7 +177,7 @@ describe('network rules with a load balancer', () => {
     const fromAlb = rules.filter((r) => r.includes('SecurityGroupsIngress') && r.includes('8080'));
     expect(fromAlb).toHaveLength(2); // ingress rule on the gate group + egress rule on the load balancer group
     for (const r of fromAlb) expect(r).not.toContain('SecurityGroupsNodePeer');
-    prod.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { TargetGroupARNs: [Match.objectLike({ Ref: Match.stringLikeRegexp('EnvironmentIngressNode') })] });
+    prod.allResourcesProperties('AWS::AutoScaling::AutoScalingGroup', { TargetGroupARNs: [Match.objectLike({ Ref: Match.stringLikeRegexp('EnvironmentIngress.*RouteTarget') })] });
   });
 });
 

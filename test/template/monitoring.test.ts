@@ -38,7 +38,7 @@ function build(validators: number, opts: { members?: number; blockPeriodSeconds?
     blockPeriodSeconds: opts.blockPeriodSeconds ?? 2,
     nodes,
     loadBalancer: alb,
-    targetGroups: [tg],
+    targetGroups: { Gateway: tg },
     webAclMetricName: 'acme-dev-acl',
     authorizer,
     alarmTopic: topic,

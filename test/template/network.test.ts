@@ -143,7 +143,8 @@ describe('each environment stack', () => {
       PolicyDocument: {
         Statement: [
           Match.objectLike({
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            // Sorted: cdk.json's @aws-cdk/aws-iam:minimizePolicies sorts and merges statements.
+            Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
             Resource: { 'Fn::GetAtt': [logGroup, 'Arn'] },
           }),
         ],
