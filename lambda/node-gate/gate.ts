@@ -428,9 +428,12 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
   server.headersTimeout = 60_000;
   // Backstop for refused requests whose bodies are discarded (accepted ones use bodyTimeoutMs).
   server.requestTimeout = Math.max(bodyTimeout * 2, 120_000);
-  server.on('clientError', (_err, socket: Duplex) => {
-    if (socket.writable) socket.end(rawResponse(400, 'Bad Request', refusalText(400, 'bad request: malformed HTTP')));
-    else socket.destroy();
+  // Requests Node's parser refuses (malformed, headers too large, headers too slow) get a JSON body too.
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    if (!socket.writable) socket.destroy();
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.end(rawResponse(408, 'Request Timeout', refusalText(408)));
+    else if (err.code === 'HPE_HEADER_OVERFLOW') socket.end(rawResponse(431, 'Request Header Fields Too Large', errorText(GateErrorCodes.TOO_LARGE, 'request headers too large')));
+    else socket.end(rawResponse(400, 'Bad Request', refusalText(400, 'bad request: malformed HTTP')));
   });
 
   // --- WebSocket ------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * The node auth gate as a service (installed on every node by its user data). Configuration:
- * NODE_ID, AUTHORIZER_FUNCTION, GATE_PORT (8080), UPSTREAM_HTTP (http://127.0.0.1:8545),
+ * NODE_ID, AUTHORIZER_FUNCTION, GATE_PORT (8080), GATE_HOST (0.0.0.0), UPSTREAM_HTTP (http://127.0.0.1:8545),
  * UPSTREAM_WS (ws://127.0.0.1:8546), RPC_CLIENT (besu | goquorum | geth: the client's method list),
  * EXTRA_ALLOWED_METHODS (comma list of exact names), HEALTH_MAX_BLOCK_AGE_SECONDS (unset: /health
  * checks only that the client answers). Cache times come from the revocation bound

@@ -183,6 +183,23 @@ describe('node gate under hostile input (in-process, echoing upstream)', () => {
     expect(received).toEqual([]);
   });
 
+  it('answers malformed HTTP and oversized headers with JSON-RPC error bodies too', async () => {
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => s.write(text));
+        let out = '';
+        s.on('data', (d) => (out += d.toString()));
+        s.on('close', () => resolve(out));
+        s.on('error', () => resolve(out));
+      });
+    const malformed = await raw('GARBAGE / HTTP/9.9\r\n\r\n');
+    expect(malformed).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(malformed.slice(malformed.indexOf('\r\n\r\n') + 4)).error.message).toBe('bad request: malformed HTTP');
+    const huge = await raw(`POST / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 431 /);
+    expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4)).error.message).toBe('request headers too large');
+  });
+
   it('opens no upstream WebSocket that outlives a failed upgrade (POST /ws, bad key or version, client gone)', async () => {
     // Sockets of earlier tests close first: the baseline is no upstream WebSocket at all.
     expect(await until(() => wss.clients.size === 0)).toBe(true);
