@@ -29,6 +29,8 @@ export interface LocalGethNetworkOptions {
   readonly processes: ProcessGroup;
   /** Extra genesis balances (address -> wei as decimal or 0x hex). */
   readonly alloc?: Readonly<Record<string, string>>;
+  /** Node keys by node id (0x + 64 hex). @default - fresh random keys */
+  readonly nodeKeys?: Readonly<Record<string, string>>;
   /** How long to wait for the first sealed block. @default 90 s */
   readonly startTimeoutMs?: number;
 }
@@ -59,7 +61,7 @@ export async function jsonRpc<T>(url: string, method: string, params: unknown[] 
 export async function startGethNetwork(opts: LocalGethNetworkOptions): Promise<LocalGethNode[]> {
   const { chain, geth } = opts;
   if (chain.client !== BlockchainClient.GETH) throw new Error(`startGethNetwork: the chain's client is ${chain.client}; only geth runs locally`);
-  const keys = chain.nodes.map(() => generateNodeKey());
+  const keys = chain.nodes.map((n) => opts.nodeKeys?.[n.id] ?? generateNodeKey());
   const ids = keys.map(nodeIdentity);
   const p2p: number[] = [];
   while (p2p.length < chain.nodes.length) p2p.push(await freePort());

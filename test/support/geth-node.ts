@@ -2,17 +2,19 @@
  * A one-signer Clique network on geth 1.13.15 (scripts/ensure-geth.sh), sealing a block a second,
  * with JSON-RPC over HTTP and WebSocket on 127.0.0.1 and the production flags of
  * lib/nodes/client-command.ts (eth,net,web3 APIs; vhosts localhost,127.0.0.1; the signer unlocked).
- * Used by the gate benchmark as the real client behind the gate.
+ * Started by the shared local-environment module (lib/local/geth-network.ts, what
+ * `blockchain-tenancy local` runs). Used by the gate benchmark as the real client behind the gate.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
-import { buildGenesis } from '../../lib/chain/genesis';
+import { NodeRole, resolveChainSpec } from '../../lib/chain/chain-spec';
 import { BlockchainClient, ConsensusProtocol } from '../../lib/chain/protocols';
-import { gethBinary, rpc, startGeth } from './geth';
-import { freePort } from './moto';
+import { startGethNetwork } from '../../lib/local/geth-network';
+import { ProcessGroup } from '../../lib/local/processes';
+import { gethBinary } from './geth';
 
 export interface GethNode {
   readonly rpcUrl: string;
@@ -28,69 +30,41 @@ export async function startGethNode(): Promise<GethNode> {
   const geth = gethBinary();
   const version = /Version: (\S+)/.exec(execFileSync(geth, ['version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
   const dir = mkdtempSync(join(tmpdir(), 'bench-geth-'));
-  const datadir = join(dir, 'chain');
   const signer = Wallet.createRandom();
-  const chainId = 424242;
-  // The library's own Clique genesis (32 zero bytes + the signer + 65 zero bytes), London rules.
-  const genesis = buildGenesis({
+  const { resolved, problems } = resolveChainSpec({
     client: BlockchainClient.GETH,
     consensus: ConsensusProtocol.CLIQUE,
-    chainId,
+    chainId: 424242,
     blockPeriodSeconds: 1,
-    validators: [signer.address],
-    freeGas: false,
-    alloc: { [signer.address]: '0x3635c9adc5dea00000' },
+    nodes: [{ id: 'validator-1', member: 'default', role: NodeRole.VALIDATOR }],
   });
-  mkdirSync(datadir, { recursive: true });
-  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(genesis));
-  writeFileSync(join(dir, 'key'), signer.privateKey.slice(2), { mode: 0o600 });
-  writeFileSync(join(dir, 'password'), '');
-  execFileSync(geth, ['--datadir', datadir, 'init', join(dir, 'genesis.json')], { stdio: 'ignore' });
-  execFileSync(geth, ['--datadir', datadir, 'account', 'import', '--password', join(dir, 'password'), join(dir, 'key')], { stdio: 'ignore' });
-  const [http, ws, p2p, authrpc] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const proc = startGeth(geth, [
-    `--datadir=${datadir}`,
-    `--networkid=${chainId}`,
-    '--nodiscover',
-    `--port=${p2p}`,
-    '--http',
-    '--http.addr=127.0.0.1',
-    `--http.port=${http}`,
-    '--http.vhosts=localhost,127.0.0.1',
-    '--ws',
-    '--ws.addr=127.0.0.1',
-    `--ws.port=${ws}`,
-    '--syncmode=full',
-    '--http.api=eth,net,web3',
-    '--ws.api=eth,net,web3',
-    '--mine',
-    `--unlock=${signer.address}`,
-    `--password=${join(dir, 'password')}`,
-    '--allow-insecure-unlock',
-    `--miner.etherbase=${signer.address}`,
-    `--authrpc.port=${authrpc}`,
-    '--ipcdisable',
-  ]);
-  const rpcUrl = `http://127.0.0.1:${http}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if (parseInt(await rpc<string>(rpcUrl, 'eth_blockNumber'), 16) >= 1) break;
-    } catch {
-      // not up yet
-    }
-    if (proc.process.exitCode !== null || Date.now() > deadline) throw new Error(`geth did not start sealing:\n${proc.log()}`);
-    await new Promise((r) => setTimeout(r, 250));
+  if (!resolved) throw new Error(problems.join('\n'));
+  const processes = new ProcessGroup();
+  try {
+    // The library's own Clique genesis (32 zero bytes + the signer + 65 zero bytes), the signer funded.
+    const [node] = await startGethNetwork({
+      geth,
+      chain: resolved,
+      dir,
+      processes,
+      nodeKeys: { 'validator-1': signer.privateKey },
+      alloc: { [signer.address]: '0x3635c9adc5dea00000' },
+      startTimeoutMs: 60_000,
+    });
+    return {
+      rpcUrl: node.rpcUrl,
+      wsUrl: node.wsUrl,
+      pid: node.process.pid,
+      signer: signer.address,
+      version,
+      stop: async () => {
+        await processes.stopAll();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await processes.stopAll();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
-  return {
-    rpcUrl,
-    wsUrl: `ws://127.0.0.1:${ws}`,
-    pid: proc.process.pid!,
-    signer: signer.address,
-    version,
-    stop: async () => {
-      await proc.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
