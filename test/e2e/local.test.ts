@@ -235,3 +235,30 @@ describe('blockchain-tenancy local', () => {
     expect(existsSync(dataDir)).toBe(false);
   }, 60_000);
 });
+
+describe('blockchain-tenancy local refuses a bad config before starting anything (exit 2)', () => {
+  const run = (...args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join('bin', 'blockchain-tenancy.ts'), 'local', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+      let out = '';
+      let err = '';
+      p.stdout.on('data', (d: Buffer) => (out += d));
+      p.stderr.on('data', (d: Buffer) => (err += d));
+      p.on('close', (code) => resolve({ code, stdout: out, stderr: err }));
+    });
+
+  it.each([
+    [['--config', '/nonexistent/tenants.json'], 'blockchain-tenancy local: --config /nonexistent/tenants.json: cannot read it (ENOENT); pass the tenant config file, e.g. --config tenants.json'],
+    [['--tenant', 'initech'], 'blockchain-tenancy local: --tenant initech: no such tenant in the config; its tenants are acme'],
+    [['--env', 'prod'], 'blockchain-tenancy local: --env prod: tenant acme has no such environment; its environments are dev'],
+    [['--config', 'test/fixtures/production-tenants.json', '--tenant', 'acme', '--env', 'nope'], expect.stringMatching(/^blockchain-tenancy local: --env nope: tenant acme has no such environment; its environments are /)],
+    [['--config', 'package.json'], expect.stringMatching(/^blockchain-tenancy local: Invalid tenant configuration in package\.json \(\d+ problems\):\n {2}- name: unknown field/)],
+    [['extra'], expect.stringMatching(/^blockchain-tenancy: unexpected argument "extra" for "local", which takes no arguments/)],
+    [['--tenant'], expect.stringMatching(/^blockchain-tenancy: --tenant needs a value/)],
+  ])('%j', async (args, message) => {
+    const out = await run(...(args as string[]));
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*$/, '').trim()).toEqual(message);
+  });
+});
