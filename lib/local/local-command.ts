@@ -124,25 +124,25 @@ export async function runLocalCommand(args: LocalArgs): Promise<number> {
       resolveDone(code);
     });
   };
-  // Signals during start-up are honoured as soon as start-up returns (it cleans up on failure).
-  let early: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => (env ? shutdown(EXIT.OK, signal) : (early = signal));
+  // A signal during start-up aborts it: what was started is stopped and temporary files removed.
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => (env ? shutdown(EXIT.OK, signal) : abort.abort(signal));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const geth = findGeth();
     const motoServer = findMoto();
     console.error(`blockchain-tenancy local: starting ${selected.tenantId}/${selected.environmentId} (moto, geth, gates, management API) ...`);
-    env = await startLocalEnvironment({ ...selected, geth, motoServer });
+    env = await startLocalEnvironment({ ...selected, geth, motoServer, signal: abort.signal });
   } catch (e) {
+    if (abort.signal.aborted) {
+      console.error(`blockchain-tenancy local: ${String(abort.signal.reason)} during start-up; everything started is stopped and temporary files removed`);
+      return EXIT.OK;
+    }
     console.error(`blockchain-tenancy local: the environment did not start: ${(e as Error).message}`);
     return EXIT.FAILED;
   }
   env.onProcessExit((name, code, log) => shutdown(EXIT.FAILED, `${name} exited on its own (code ${code}); its log ends with:\n${log.split('\n').slice(-15).join('\n')}`));
-  if (early) {
-    shutdown(EXIT.OK, early);
-    return done;
-  }
   const firstMember = env.nodes[0].member;
   const created = await env.credentials.create({ memberId: firstMember, description: 'blockchain-tenancy local' });
   console.log(describeLocalEnvironment(env, { id: created.credential.id, secret: created.secret, memberId: firstMember, expiresAt: created.credential.expiresAt }));

@@ -85,6 +85,8 @@ export interface LocalEnvironmentOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
   /** Start-up bound for each process. @default 90 s */
   readonly startTimeoutMs?: number;
+  /** Aborts start-up: everything started so far is stopped and startLocalEnvironment rejects. */
+  readonly signal?: AbortSignal;
   /** How long the gate caches an allow (its production default is 30 s). @default - the gate's default */
   readonly gateAllowTtlSeconds?: number;
 }
@@ -151,7 +153,11 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
       await Promise.all([lambda?.close(), api?.close()]);
       rmSync(dir, { recursive: true, force: true });
     })());
+  // An abort stops the processes: whatever start-up waits for then fails at once.
+  const onAbort = () => void processes.stopAll();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (opts.signal?.aborted) throw new Error('start-up aborted');
     const moto = await startMotoServer(opts.motoServer, processes, timeout);
     const sm = new SecretsManagerClient(moto.clientConfig);
     const credentialsConfig = opts.environment.credentials;
@@ -247,8 +253,9 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
       // Up when it refuses an unauthenticated call with 401 (it answers only after it listens).
       await waitUntil(`the gate of ${g.id} on port ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) })).status === 401, timeout, gate);
     }
-    // One call through the first gate with the chain answering proves the wiring before we say "ready".
     await jsonRpc<string>(geths[0].rpcUrl, 'eth_blockNumber');
+    if (opts.signal?.aborted) throw new Error('start-up aborted');
+    opts.signal?.removeEventListener('abort', onAbort);
     return {
       tenantId,
       environmentId,
@@ -266,7 +273,8 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
       stop,
     };
   } catch (e) {
+    opts.signal?.removeEventListener('abort', onAbort);
     await stop();
-    throw e;
+    throw opts.signal?.aborted ? new Error('start-up aborted') : e;
   }
 }

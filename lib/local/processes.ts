@@ -49,6 +49,7 @@ export class ProcessGroup {
 
   /** Starts a process; `stopSignal` is what stops it cleanly (geth: SIGINT). */
   public start(name: string, command: string, args: readonly string[], options: SpawnOptions = {}, stopSignal: NodeJS.Signals = 'SIGTERM'): ManagedProcess {
+    if (this.stopping) throw new Error(`not starting ${name}: the processes are being stopped`);
     const child = spawn(command, [...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const keep = (d: Buffer) => {

@@ -8,6 +8,69 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gethBinary } from '../support/geth';
 import { venvBin } from '../support/moto';
 
+/** pid -> parent pid of every process on the machine. */
+const parents = () =>
+  new Map(
+    execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]),
+  );
+const descendants = (root: number): number[] => {
+  const tree = parents();
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of tree) {
+      if (parent !== p) continue;
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(root);
+  return out;
+};
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A config whose acme/dev runs geth Clique: a validator of acme and a member node of globex. */
+function writeConfig(config: string): void {
+  writeFileSync(
+    config,
+    JSON.stringify({
+      tenants: [
+        { id: 'other', environments: [{ id: 'prod', cidr: '10.20.0.0/16' }] },
+        {
+          id: 'acme',
+          environments: [
+            { id: 'qa', cidr: '10.10.0.0/16' },
+            {
+              id: 'dev',
+              cidr: '10.11.0.0/16',
+              chain: {
+                client: 'geth',
+                consensus: 'clique',
+                chainId: 31337,
+                blockPeriodSeconds: 1,
+                members: [{ id: 'acme' }, { id: 'globex' }],
+                nodes: [
+                  { id: 'validator-1', member: 'acme', role: 'validator' },
+                  { id: 'globex-1', member: 'globex', role: 'member' },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    }),
+  );
+}
+
 // `blockchain-tenancy local` as a developer runs it: a real process started from the CLI, with a
 // config whose environment runs geth Clique (two members, a validator and a member node). The
 // test reads what it prints, uses the printed credential through the printed gate URLs with real
@@ -24,35 +87,6 @@ describe('blockchain-tenancy local', () => {
   let developerKey: string;
   let apiEnv: Record<string, string>;
 
-  /** pid -> parent pid of every process on the machine. */
-  const parents = () =>
-    new Map(
-      execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
-        .trim()
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]),
-    );
-  const descendants = (root: number): number[] => {
-    const tree = parents();
-    const out: number[] = [];
-    const walk = (p: number) => {
-      for (const [child, parent] of tree) {
-        if (parent !== p) continue;
-        out.push(child);
-        walk(child);
-      }
-    };
-    walk(root);
-    return out;
-  };
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const portOpen = (url: string) =>
     new Promise<boolean>((resolve) => {
       const u = new URL(url);
@@ -71,35 +105,7 @@ describe('blockchain-tenancy local', () => {
     venvBin('moto');
     dir = mkdtempSync(join(tmpdir(), 'local-cli-'));
     const config = join(dir, 'tenants.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        tenants: [
-          { id: 'other', environments: [{ id: 'prod', cidr: '10.20.0.0/16' }] },
-          {
-            id: 'acme',
-            environments: [
-              { id: 'qa', cidr: '10.10.0.0/16' },
-              {
-                id: 'dev',
-                cidr: '10.11.0.0/16',
-                chain: {
-                  client: 'geth',
-                  consensus: 'clique',
-                  chainId: 31337,
-                  blockPeriodSeconds: 1,
-                  members: [{ id: 'acme' }, { id: 'globex' }],
-                  nodes: [
-                    { id: 'validator-1', member: 'acme', role: 'validator' },
-                    { id: 'globex-1', member: 'globex', role: 'member' },
-                  ],
-                },
-              },
-            ],
-          },
-        ],
-      }),
-    );
+    writeConfig(config);
     proc = spawn(process.execPath, ['--import', 'tsx', join('bin', 'blockchain-tenancy.ts'), 'local', '--config', config, '--tenant=acme', '--env', 'dev'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -261,4 +267,44 @@ describe('blockchain-tenancy local refuses a bad config before starting anything
     expect(out.stdout).toBe('');
     expect(out.stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*$/, '').trim()).toEqual(message);
   });
+});
+
+describe('blockchain-tenancy local interrupted during start-up', () => {
+  it('stops what it started so far on SIGINT, removes its files and exits 0', async () => {
+    gethBinary();
+    venvBin('moto');
+    const dir = mkdtempSync(join(tmpdir(), 'local-cli-'));
+    writeConfig(join(dir, 'tenants.json'));
+    const proc = spawn(process.execPath, ['--import', 'tsx', join('bin', 'blockchain-tenancy.ts'), 'local', '--config', join(dir, 'tenants.json'), '--env=dev', '--tenant=acme'], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    let stderr = '';
+    proc.stderr.on('data', (d: Buffer) => (stderr += d));
+    let stdout = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d));
+    const exit = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    try {
+      // Interrupt once the first geth runs (moto is up, the chain is starting).
+      const deadline = Date.now() + 120_000;
+      let started: number[] = [];
+      let dataDir: string | undefined;
+      while (Date.now() < deadline && !dataDir) {
+        started = descendants(proc.pid!);
+        const cmdlines = started.map((pid) => (existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ') : ''));
+        dataDir = /geth-1\.13\.15\/bin\/geth --datadir=(\S+?)\/validator-1\//.exec(cmdlines.join('\n'))?.[1];
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(dataDir).toMatch(/blockchain-tenancy-local-/);
+      expect(existsSync(dataDir!)).toBe(true);
+      proc.kill('SIGINT');
+      expect(await exit).toBe(0);
+      expect(stderr).toContain('blockchain-tenancy local: SIGINT during start-up; everything started is stopped and temporary files removed');
+      expect(stdout).toBe(''); // never "ready", no credential printed
+      const gone = Date.now() + 5000;
+      while (started.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(started.filter(alive)).toEqual([]);
+      expect(existsSync(dataDir!)).toBe(false);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
