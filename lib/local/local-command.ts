@@ -142,7 +142,11 @@ export async function runLocalCommand(args: LocalArgs): Promise<number> {
     console.error(`blockchain-tenancy local: the environment did not start: ${(e as Error).message}`);
     return EXIT.FAILED;
   }
-  env.onProcessExit((name, code, log) => shutdown(EXIT.FAILED, `${name} exited on its own (code ${code}); its log ends with:\n${log.split('\n').slice(-15).join('\n')}`));
+  // Ctrl-C in a terminal signals the children too: a child that dies of it is not a failure, so
+  // its exit is judged a moment later, once our own SIGINT handler has run.
+  env.onProcessExit((name, how, log) => {
+    setTimeout(() => shutdown(EXIT.FAILED, `${name} exited on its own (${how}); its log ends with:\n${log.split('\n').slice(-15).join('\n')}`), 300);
+  });
   const firstMember = env.nodes[0].member;
   const created = await env.credentials.create({ memberId: firstMember, description: 'blockchain-tenancy local' });
   console.log(describeLocalEnvironment(env, { id: created.credential.id, secret: created.secret, memberId: firstMember, expiresAt: created.credential.expiresAt }));

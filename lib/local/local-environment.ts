@@ -121,7 +121,7 @@ export interface LocalEnvironment {
   /** The temporary directory (chain data); removed by stop(). */
   readonly dir: string;
   /** Called when a process dies on its own (the environment is then incomplete). */
-  onProcessExit(fn: (name: string, code: number | null, log: string) => void): void;
+  onProcessExit(fn: (name: string, how: string, log: string) => void): void;
   /** Stops every process and server and removes the temporary directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -145,8 +145,8 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
   let lambda: LocalLambda | undefined;
   let api: ManagementServer | undefined;
   let stopped: Promise<void> | undefined;
-  let exitListener: ((name: string, code: number | null, log: string) => void) | undefined;
-  processes.onUnexpectedExit((p, code, signal) => exitListener?.(p.name, code ?? (signal ? -1 : null), p.log()));
+  let exitListener: ((name: string, how: string, log: string) => void) | undefined;
+  processes.onUnexpectedExit((p, code, signal) => exitListener?.(p.name, code !== null ? `exit code ${code}` : `signal ${signal}`, p.log()));
   const stop = () =>
     (stopped ??= (async () => {
       await processes.stopAll();

@@ -308,3 +308,38 @@ describe('blockchain-tenancy local interrupted during start-up', () => {
     }
   }, 180_000);
 });
+
+describe('blockchain-tenancy local when one of its processes dies', () => {
+  it('stops everything else, says which process died with its log tail, and exits 1', async () => {
+    gethBinary();
+    venvBin('moto');
+    const dir = mkdtempSync(join(tmpdir(), 'local-cli-'));
+    writeConfig(join(dir, 'tenants.json'));
+    const proc = spawn(process.execPath, ['--import', 'tsx', join('bin', 'blockchain-tenancy.ts'), 'local', '--config', join(dir, 'tenants.json'), '--tenant', 'acme', '--env', 'dev'], { env: { PATH: process.env.PATH, HOME: process.env.HOME } });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exit = new Promise<number | null>((resolve) => proc.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 180_000;
+      while (!/^ready\. /m.test(stdout)) {
+        if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`local did not become ready:\n${stdout}\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const children = descendants(proc.pid!);
+      const cmd = (pid: number) => (existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ') : '');
+      const geth = children.find((pid) => /geth-1\.13\.15\/bin\/geth --datadir=\S+\/globex-1\//.test(cmd(pid)))!;
+      process.kill(geth, 'SIGKILL');
+      expect(await exit).toBe(1);
+      expect(stderr).toMatch(/blockchain-tenancy local: geth globex-1 exited on its own \(signal SIGKILL\); its log ends with:\n/);
+      expect(stderr).toContain('stopped; temporary files removed');
+      const gone = Date.now() + 5000;
+      while (children.some(alive) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(children.filter(alive)).toEqual([]);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
