@@ -252,6 +252,15 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   // First pass (lenient): find the command words. Values of known options are consumed as values.
   const loose = parseNodeArgs({ args: [...argv], options: allOptions(), strict: false, allowPositionals: true });
   const words = loose.positionals;
+  if (words[0] === 'help') {
+    // `help`, `help credentials`, `help credentials create`: the same texts as --help.
+    const topic = words.slice(1).join(' ');
+    const cmd = COMMANDS.find((c) => c.name === topic);
+    if (cmd) return { kind: 'help', text: commandHelp(cmd) };
+    if ((GROUPS as readonly string[]).includes(topic)) return { kind: 'help', text: groupHelp(topic) };
+    if (topic === '') return { kind: 'help', text: USAGE };
+    throw new UsageError(`no help for "${topic}": it is not a command; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`);
+  }
   const cmd = COMMANDS.find((c) => c.name === words.slice(0, c.name.split(' ').length).join(' '));
   if (!cmd) {
     if (words.length === 0) {

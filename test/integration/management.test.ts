@@ -221,6 +221,9 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
       expect(global.code).toBe(0);
       for (const c of COMMANDS) expect(global.stdout).toContain(`  ${[c.name, ...c.args].join(' ')}`);
       expect(global.stdout).toContain('exit codes: 0 ok, 1 the API refused the request (4xx/5xx), 2 usage error, 3 API unreachable or no AWS credentials');
+      expect((await cli('help', 'credentials', 'create')).stdout).toBe(texts.get('credentials create'));
+      expect((await cli('help')).stdout).toBe(global.stdout);
+      expect(await cli('help', 'frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('no help for "frobnicate": it is not a command') });
       const group = await cli('nodes', '--help');
       expect(group.stdout.split('\n')[0]).toBe('usage: blockchain-tenancy nodes <list|start|stop|reboot> ...');
       const version = await cli('--version');
