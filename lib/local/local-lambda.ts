@@ -18,6 +18,17 @@ export interface LocalLambda {
   close(): Promise<void>;
 }
 
+/** The path of a request target, or '' when it is not a valid one (never throws). */
+export function safePath(target: string | undefined): string {
+  try {
+    return new URL(target ?? '/', 'http://local').pathname;
+  } catch {
+    return '';
+  }
+}
+
+/** Lambda's synchronous invocation payload limit. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const INVOKE = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /**
@@ -29,14 +40,24 @@ export async function serveLocalLambda(functions: Readonly<Record<string, LocalH
   const find = (nameOrArn: string): LocalHandler | undefined => functions[nameOrArn] ?? functions[nameOrArn.split(':function:')[1]?.split(':')[0] ?? ''];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_PAYLOAD_BYTES) chunks.push(c);
+    });
     req.on('end', () => {
-      const m = INVOKE.exec(new URL(req.url ?? '/', 'http://local').pathname);
+      const m = INVOKE.exec(safePath(req.url));
       const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
         res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
       };
       if (req.method !== 'POST' || !m) return send(404, { message: 'not a Lambda Invoke request' }, { 'x-amzn-errortype': 'UnknownOperationException' });
-      const name = decodeURIComponent(m[1]);
+      if (size > MAX_PAYLOAD_BYTES) return send(413, { Type: 'User', message: `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation` }, { 'x-amzn-errortype': 'RequestEntityTooLargeException' });
+      let name: string;
+      try {
+        name = decodeURIComponent(m[1]);
+      } catch {
+        return send(404, { Type: 'User', message: 'Function not found' }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+      }
       const fn = find(name);
       if (!fn) return send(404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
       let event: unknown;

@@ -12,6 +12,7 @@ import { AddressInfo } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { ManagementDeps, handleManagement } from '../../lambda/management/api';
+import { safePath } from './local-lambda';
 
 /** The key pair the local API accepts (local only: it opens nothing in AWS). */
 export interface LocalApiCredentials {
@@ -40,6 +41,8 @@ export interface ManagementServer {
 }
 
 const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/([a-z0-9-]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+/** API Gateway's largest request payload. */
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** API Gateway refuses signatures more than 5 minutes off (with "Signature expired"). */
 const MAX_SKEW_MS = 5 * 60_000;
 
@@ -58,7 +61,7 @@ async function refuse(req: IncomingMessage, body: string, opts: ManagementServer
   if (Math.abs(Date.now() - signingDate.getTime()) > MAX_SKEW_MS) return 'Signature expired: the request time is more than 5 minutes from the server time.';
   const contentSha = req.headers['x-amz-content-sha256'];
   if (typeof contentSha === 'string' && contentSha !== createHash('sha256').update(body).digest('hex')) return 'The request signature we calculated does not match the signature you provided.';
-  const url = new URL(req.url ?? '/', 'http://local');
+  const url = new URL(req.url ?? '/', 'http://local'); // a valid target: checked by the caller
   const headers: Record<string, string> = {};
   for (const h of signedHeaders.split(';')) {
     const v = req.headers[h];
@@ -82,14 +85,25 @@ export async function serveManagementApi(opts: ManagementServerOptions): Promise
   const signer = new SignatureV4({ credentials: opts.credentials, region: opts.region, service: 'execute-api', sha256: Sha256 });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(c);
+    });
     req.on('end', () => {
+      if (size > MAX_BODY_BYTES) {
+        // API Gateway's payload limit (10 MB).
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ message: 'Request Too Long' }));
+        opts.onRequest?.({ method: req.method ?? 'GET', path: safePath(req.url), status: 413 });
+        return;
+      }
       void (async () => {
-        const url = new URL(req.url ?? '/', 'http://local');
+        const path = safePath(req.url);
+        const url = new URL(path === '' ? '/' : (req.url ?? '/'), 'http://local');
         const body = Buffer.concat(chunks).toString('utf8');
         let status = 500;
         try {
-          if (!url.pathname.startsWith(`${stage}/`) && url.pathname !== stage) {
+          if (!path.startsWith(`${stage}/`) && path !== stage) {
             status = 403;
             res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': 'MissingAuthenticationTokenException' }).end(JSON.stringify({ message: 'Missing Authentication Token' }));
             return;
@@ -109,7 +123,7 @@ export async function serveManagementApi(opts: ManagementServerOptions): Promise
         } catch {
           res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
         } finally {
-          opts.onRequest?.({ method: req.method ?? 'GET', path: url.pathname, status });
+          opts.onRequest?.({ method: req.method ?? 'GET', path, status });
         }
       })();
     });
