@@ -3,7 +3,23 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.venv/**', '.venv-moto/**', '.cache/**', 'bench/results/**', '.scratch/**'] },
+  // Generated output is never linted: cloud assemblies (`cdk synth` writes cdk.out, `cdk synth -o
+  // cdk.<name>.out` any other; bundled Lambda code lands in their asset.* folders), the build,
+  // coverage reports and the Python venvs. test/unit/eslint-config.test.ts asks ESLint itself.
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/cdk.out/**',
+      '**/cdk.*.out/**',
+      'dist/**',
+      'coverage/**',
+      '.venv/**',
+      '.venv-moto/**',
+      '.cache/**',
+      'bench/results/**',
+      '.scratch/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -6,25 +6,41 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { EXIT, USAGE, UsageError, parseArgs, render } from './cli';
+import { EXIT, ParsedArgs, UsageError, commandHelp, describeFetchError, packageVersion, parseCommandLine, render } from './cli';
+
+/** How long one API request may take before the CLI gives up (exit 3). */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 async function main(argv: string[]): Promise<number> {
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
-    console.log(USAGE);
-    return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
-  }
-  let args;
+  let line;
   try {
-    args = parseArgs(argv, process.env);
-    if (!args.endpoint) throw new UsageError('no endpoint: pass --endpoint https://<api>/v1 or set BLOCKCHAIN_TENANCY_ENDPOINT');
-    if (!args.region) throw new UsageError('no region: pass --region or set AWS_REGION');
+    line = parseCommandLine(argv, process.env);
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`blockchain-tenancy: ${e.message}\n\n${USAGE}`);
+      const help = e.command ? `\n\n${commandHelp(e.command).split('\n')[0]}\n(\`blockchain-tenancy ${e.command.name} --help\` for details)` : '';
+      console.error(`blockchain-tenancy: ${e.message}${help}`);
       return EXIT.USAGE;
     }
     throw e;
   }
+  switch (line.kind) {
+    case 'help':
+      console.log(line.text);
+      return EXIT.OK;
+    case 'version':
+      console.log(`blockchain-tenancy ${packageVersion()}`);
+      return EXIT.OK;
+    case 'local': {
+      // Loaded only for this command: it starts processes and loads argon2 and the AWS SDK.
+      const { runLocalCommand } = await import('../lib/local/local-command');
+      return runLocalCommand(line.args);
+    }
+    case 'api':
+      return callApi(line.args);
+  }
+}
+
+async function callApi(args: ParsedArgs): Promise<number> {
   const base = new URL(args.endpoint!.replace(/\/+$/, ''));
   const url = new URL(base.pathname + args.plan.path, base);
   const body = args.plan.body ? JSON.stringify(args.plan.body) : undefined;
@@ -49,14 +65,14 @@ async function main(argv: string[]): Promise<number> {
       ...(body ? { body } : {}),
     });
   } catch (e) {
-    console.error(`blockchain-tenancy: no AWS credentials (${(e as Error).name}); configure a profile or the default credential chain`);
+    console.error(`blockchain-tenancy: no AWS credentials (${(e as Error).name}: ${(e as Error).message}); configure the default credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, aws configure, SSO) or pass --profile NAME`);
     return EXIT.UNREACHABLE;
   }
   let res: Response;
   try {
-    res = await fetch(url, { method: args.plan.method, headers: signed.headers as Record<string, string>, ...(body ? { body } : {}) });
+    res = await fetch(url, { method: args.plan.method, headers: signed.headers as Record<string, string>, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(body ? { body } : {}) });
   } catch (e) {
-    console.error(`blockchain-tenancy: ${url.origin} is unreachable (${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`);
+    console.error(`blockchain-tenancy: ${describeFetchError(e, base)}`);
     return EXIT.UNREACHABLE;
   }
   const text = await res.text();

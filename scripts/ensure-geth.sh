@@ -8,7 +8,7 @@ bin="$cache/geth-1.13.15/bin"
 mkdir -p "$bin"
 exec 9>"$cache/geth.lock"
 flock 9
-if [[ ! -x "$bin/geth" ]] || ! "$bin/geth" version 2>/dev/null | grep -q '^Version: 1.13.15'; then
+if [[ ! -x "$bin/geth" ]] || ! "$bin/geth" version 2>/dev/null | grep '^Version: 1.13.15' >/dev/null; then
   echo "ensure-geth: building geth 1.13.15 with $(go version | cut -d' ' -f3) (first run takes ~2 min)" >&2
   GOBIN="$bin" GOFLAGS=-mod=mod go install -ldflags=-checklinkname=0 github.com/ethereum/go-ethereum/cmd/geth@v1.13.15 >&2
 fi

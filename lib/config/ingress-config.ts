@@ -26,7 +26,12 @@ export interface CredentialsConfig {
 const CERT = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const DOMAIN = /^(?=.{4,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
-export function readIngressConfig(r: FieldReader, path: string, value: unknown): IngressConfig | undefined {
+/**
+ * Reads an environment's `ingress` section. With `region` (the environment's), the certificate
+ * must be in that region: an Application Load Balancer only takes ACM certificates of its own
+ * region, and CloudFormation would only find out mid-deployment.
+ */
+export function readIngressConfig(r: FieldReader, path: string, value: unknown, region?: string): IngressConfig | undefined {
   const o = r.object(path, value, ['certificateArn', 'domainName', 'hostedZoneId', 'hostedZoneName', 'deletionProtection', 'rateLimitPerIp', 'rateLimitPerCredential']);
   if (!o) return undefined;
   const before = r.problems.length;
@@ -36,6 +41,13 @@ export function readIngressConfig(r: FieldReader, path: string, value: unknown):
       pattern: CERT,
       hint: 'write the ARN of an ACM certificate in the stack region, e.g. "arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>"',
     });
+    const certRegion = out.certificateArn?.split(':')[3];
+    if (certRegion !== undefined && region !== undefined && certRegion !== region) {
+      r.fail(
+        join(path, 'certificateArn'),
+        `is in region ${certRegion} but the environment deploys to ${region}; a load balancer can only use an ACM certificate of its own region: request or import the certificate in ${region} (ACM) and use that ARN, or drop certificateArn and set hostedZoneId/hostedZoneName for a DNS-validated one`,
+      );
+    }
   } else if (o.hostedZoneId === undefined) {
     r.fail(join(path, 'certificateArn'), 'is required unless hostedZoneId/hostedZoneName and domainName are set (then a DNS-validated certificate is created)');
   }

@@ -141,6 +141,19 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
       if (m.domainName !== undefined) out.domainName = r.string('management.domainName', m.domainName, { pattern: /^(?=.{4,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, hint: 'write a lowercase DNS name, e.g. "api.blockchain.example.com"' });
       if (m.certificateArn !== undefined) out.certificateArn = r.string('management.certificateArn', m.certificateArn, { pattern: /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, hint: 'write the ARN of an ACM certificate' });
       if ((m.domainName === undefined) !== (m.certificateArn === undefined)) r.fail('management', 'set domainName and certificateArn together (a custom domain needs its certificate)');
+      if (out.certificateArn !== undefined) {
+        // The management API is a REGIONAL API Gateway endpoint: its custom domain takes an ACM
+        // certificate of the API's own region (only edge-optimized endpoints use us-east-1).
+        const certRegion = arnRegion(out.certificateArn);
+        if (m.region === undefined) {
+          r.fail('management.region', `is required with "certificateArn" (the API's regional custom domain needs a certificate of its own region); set it to "${certRegion}", the certificate's region, or use a certificate of the region you deploy to`);
+        } else if (out.region !== undefined && certRegion !== out.region) {
+          r.fail(
+            'management.certificateArn',
+            `is in region ${certRegion} but the management API deploys to ${out.region}; an API Gateway regional endpoint needs the certificate in the API's own region: request or import the certificate in ${out.region} (ACM) and use that ARN`,
+          );
+        }
+      }
       management = out;
     }
   }
@@ -151,13 +164,19 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
       if (tenant) tenants.push(tenant);
     });
   }
-  if (r.problems.length === 0) {
-    checkAcrossEnvironments(r, tenants);
-  }
+  // Checked even when other fields have problems, so one run reports every problem (a chain
+  // mistake must not hide a CIDR overlap until the next run). Unreadable ids and CIDRs are
+  // skipped here: they already have their own problem.
+  checkAcrossEnvironments(r, tenants);
   if (r.problems.length > 0) {
     throw new TenantConfigError(source, r.problems);
   }
   return { tenants, ...(management ? { management } : {}) };
+}
+
+/** The region of an ARN (`arn:partition:service:region:account:resource`). */
+function arnRegion(arn: string): string {
+  return arn.split(':')[3];
 }
 
 function readTenant(r: FieldReader, path: string, value: unknown): TenantConfig | undefined {
@@ -178,6 +197,8 @@ function readTenant(r: FieldReader, path: string, value: unknown): TenantConfig 
   list?.forEach((e, i) => {
     const env = readEnvironment(r, join(envPath, i), e);
     if (!env) return;
+    environments.push(env);
+    if (env.id === '') return; // an unreadable id has its own problem
     const first = seen.get(env.id);
     if (first !== undefined) {
       r.fail(
@@ -187,10 +208,10 @@ function readTenant(r: FieldReader, path: string, value: unknown): TenantConfig 
     } else {
       seen.set(env.id, i);
     }
-    environments.push(env);
   });
-  if (id === undefined) return undefined;
-  return { id, ...(displayName !== undefined ? { displayName } : {}), environments };
+  // With an unreadable id the tenant is still returned (id ''), so the checks across
+  // environments still see its CIDRs; the config is refused anyway.
+  return { id: id ?? '', ...(displayName !== undefined ? { displayName } : {}), environments };
 }
 
 function readEnvironment(r: FieldReader, path: string, value: unknown): EnvironmentConfig | undefined {
@@ -208,17 +229,19 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
     'credentials',
   ]);
   if (!obj) return undefined;
-  const before = r.problems.length;
   const id = r.string(join(path, 'id'), obj.id, { pattern: ID_PATTERN, hint: ID_HINT });
-  const cidr = r.string(join(path, 'cidr'), obj.cidr);
+  let cidr = r.string(join(path, 'cidr'), obj.cidr);
   if (cidr !== undefined) {
     const parsed = parseIpv4Cidr(cidr);
     if (typeof parsed === 'string') {
       r.fail(join(path, 'cidr'), `"${cidr}" ${parsed}`);
+      cidr = undefined;
     } else if (parsed.prefix < 16 || parsed.prefix > 24) {
       r.fail(join(path, 'cidr'), `"${cidr}" has prefix /${parsed.prefix}; a VPC takes /16 to /24, e.g. "10.10.0.0/16"`);
+      cidr = undefined;
     }
   }
+  // Unreadable id or cidr: '' (skipped by the checks across environments; the config is refused).
   const out: { -readonly [K in keyof EnvironmentConfig]: EnvironmentConfig[K] } = { id: id ?? '', cidr: cidr ?? '' };
   if (obj.account !== undefined) {
     out.account = r.string(join(path, 'account'), obj.account, {
@@ -279,7 +302,7 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
     out.chain = readChainConfig(r, join(path, 'chain'), obj.chain);
   }
   if (obj.ingress !== undefined) {
-    out.ingress = readIngressConfig(r, join(path, 'ingress'), obj.ingress);
+    out.ingress = readIngressConfig(r, join(path, 'ingress'), obj.ingress, typeof out.region === 'string' ? out.region : undefined);
     if (obj.region === undefined) {
       r.fail(join(path, 'region'), 'is required with "ingress" (load balancer access logs go to a region-specific principal); set it to the region of the certificate');
     }
@@ -288,29 +311,37 @@ function readEnvironment(r: FieldReader, path: string, value: unknown): Environm
     for (const clash of listenerRulePriorityClashes((out.chain?.nodes ?? []).map((n) => n.id))) r.fail(join(join(path, 'chain'), 'nodes'), clash);
   }
   if (obj.credentials !== undefined) out.credentials = readCredentialsConfig(r, join(path, 'credentials'), obj.credentials);
-  return r.problems.length === before ? out : undefined;
+  // Returned even with problems (the caller refuses the config): the checks across environments
+  // still need its id and CIDR, so one run reports every problem.
+  return out;
 }
 
 function checkAcrossEnvironments(r: FieldReader, tenants: readonly TenantConfig[]): void {
   const tenantIds = new Map<string, number>();
-  const stackNames = new Map<string, string>();
+  const stackNames = new Map<string, { path: string; ids: string }>();
   const cidrs: { path: string; cidr: Ipv4Cidr }[] = [];
   tenants.forEach((tenant, ti) => {
     const tPath = join('tenants', ti);
-    const firstTenant = tenantIds.get(tenant.id);
-    if (firstTenant !== undefined) {
+    const firstTenant = tenant.id === '' ? undefined : tenantIds.get(tenant.id);
+    if (tenant.id === '') {
+      // unreadable id: reported where it was read
+    } else if (firstTenant !== undefined) {
       r.fail(join(tPath, 'id'), `duplicate tenant id "${tenant.id}" (also tenants[${firstTenant}].id); merge their environments into one tenant entry`);
     } else {
       tenantIds.set(tenant.id, ti);
     }
     tenant.environments.forEach((env, ei) => {
       const ePath = join(join(tPath, 'environments'), ei);
-      const name = environmentStackName(tenant.id, env.id);
-      const clash = stackNames.get(name);
-      if (clash !== undefined && firstTenant === undefined) {
-        r.fail(ePath, `stack name "${name}" is also produced by ${clash}; rename this tenant or environment id so the names differ`);
+      if (tenant.id !== '' && env.id !== '') {
+        const name = environmentStackName(tenant.id, env.id);
+        const clash = stackNames.get(name);
+        // Equal tenant and environment ids are duplicates, reported as such where they are read.
+        if (clash !== undefined && firstTenant === undefined && clash.ids !== `${tenant.id}/${env.id}`) {
+          r.fail(ePath, `stack name "${name}" is also produced by ${clash.path}; rename this tenant or environment id so the names differ`);
+        }
+        if (clash === undefined) stackNames.set(name, { path: ePath, ids: `${tenant.id}/${env.id}` });
       }
-      stackNames.set(name, ePath);
+      if (env.cidr === '') return;
       const parsed = parseIpv4Cidr(env.cidr);
       if (typeof parsed === 'string') return;
       for (const other of cidrs) {

@@ -1,16 +1,21 @@
-import { spawn } from 'node:child_process';
-import { createServer, Server } from 'node:http';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../bin/cli';
 import { handleIssuer } from '../../lambda/issuer/handler';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib';
 import { CredentialService } from '../../lambda/credentials/credential-service';
-import { MotoServer, envFor, freePort, startMoto } from '../support/moto';
+import { ManagementServer, serveManagementApi } from '../../lib/local/management-server';
+import { MOTO_CREDENTIALS, MotoServer, envFor, freePort, startMoto } from '../support/moto';
 
 describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () => {
   let moto: MotoServer;
@@ -151,38 +156,22 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
   });
 
   describe('the CLI, end to end against the handlers served locally', () => {
-    let server: Server;
+    // The same HTTP front as `blockchain-tenancy local` (lib/local/management-server.ts): stage
+    // /v1, SigV4 verified for real against the moto key pair the CLI signs with.
+    let api: ManagementServer;
     let endpoint: string;
-    const seen: string[] = [];
+    const seen: { method: string; path: string; status: number }[] = [];
     beforeAll(async () => {
-      const port = await freePort();
-      endpoint = `http://127.0.0.1:${port}/v1`;
-      server = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', async () => {
-          const auth = String(req.headers.authorization ?? '');
-          seen.push(auth);
-          if (!/^AWS4-HMAC-SHA256 Credential=testing\/\d{8}\/us-east-1\/execute-api\/aws4_request, SignedHeaders=[a-z0-9;-]*host[a-z0-9;-]*, Signature=[0-9a-f]{64}$/.test(auth) || !req.headers['x-amz-date']) {
-            res.writeHead(403).end(JSON.stringify({ message: 'Missing Authentication Token' }));
-            return;
-          }
-          const url = new URL(req.url!, 'http://x');
-          const out = await handleManagement(
-            { httpMethod: req.method!, path: url.pathname.replace(/^\/v1/, ''), body: chunks.length ? Buffer.concat(chunks).toString() : null, queryStringParameters: Object.fromEntries(url.searchParams) },
-            deps,
-          );
-          res.writeHead(out.statusCode, out.headers).end(out.body);
-        });
-      });
-      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+      api = await serveManagementApi({ deps, credentials: MOTO_CREDENTIALS, region: 'us-east-1', onRequest: (e) => seen.push(e) });
+      endpoint = api.endpoint;
     });
-    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+    afterAll(() => api?.close());
 
-    const cli = (...args: string[]) =>
+    const cli = (...args: string[]) => cliWith({}, ...args);
+    const cliWith = (env: Record<string, string>, ...args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         const p = spawn(process.execPath, ['--import', 'tsx', join('bin', 'blockchain-tenancy.ts'), ...args], {
-          env: { PATH: process.env.PATH, HOME: '/nonexistent', ...envFor(moto.endpoint), AWS_ENDPOINT_URL: '', BLOCKCHAIN_TENANCY_ENDPOINT: endpoint },
+          env: { PATH: process.env.PATH, HOME: '/nonexistent', ...envFor(moto.endpoint), AWS_ENDPOINT_URL: '', BLOCKCHAIN_TENANCY_ENDPOINT: endpoint, ...env },
         });
         let stdout = '';
         let stderr = '';
@@ -199,7 +188,7 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
       const nodes = await cli('nodes', 'list', 'acme/dev', '--json');
       expect(nodes.code).toBe(0);
       expect((JSON.parse(nodes.stdout).nodes as unknown[]).length).toBe(3);
-      expect(seen.length).toBeGreaterThanOrEqual(2);
+      expect(seen).toEqual(expect.arrayContaining([{ method: 'GET', path: '/v1/environments', status: 200 }, { method: 'GET', path: '/v1/environments/acme/dev/nodes', status: 200 }]));
     });
 
     it('creates a credential and prints the ready-to-paste URLs once; revokes it', async () => {
@@ -214,6 +203,109 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
       expect(revoked.stdout).toMatch(new RegExp(`${id}\\s+acme\\s+\\S+\\s+true`));
     });
 
+    it('prints one help text per command (exit 0), the global usage, group help and --version', async () => {
+      const texts = new Map<string, string>();
+      for (const c of COMMANDS) {
+        const out = await cli(...c.name.split(' '), '--help');
+        expect([out.code, out.stderr]).toEqual([0, '']);
+        expect(out.stdout.split('\n')[0]).toBe(`usage: blockchain-tenancy ${[c.name, ...c.args].join(' ')}${Object.keys(c.options).length ? ' [options]' : ''}${c.api ? ' [--endpoint URL] [--region REGION] [--profile NAME] [--json]' : ''}`);
+        expect(out.stdout).toContain(c.summary);
+        for (const o of Object.keys(c.options)) expect(out.stdout).toContain(`--${o}`);
+        texts.set(c.name, out.stdout);
+      }
+      expect(new Set(texts.values()).size).toBe(COMMANDS.length);
+      expect(texts.get('credentials create')).toMatch(/--member MEMBER\s+the member the credential belongs to \(required\)/);
+      expect(texts.get('nodes list')).not.toContain('--member');
+      // -h anywhere after the command words, too.
+      expect((await cli('credentials', 'revoke', '-h')).stdout).toBe(texts.get('credentials revoke'));
+      const global = await cli('--help');
+      expect(global.code).toBe(0);
+      for (const c of COMMANDS) expect(global.stdout).toContain(`  ${[c.name, ...c.args].join(' ')}`);
+      expect(global.stdout).toContain('exit codes: 0 ok, 1 the API refused the request (4xx/5xx), 2 usage error, 3 API unreachable or no AWS credentials');
+      expect((await cli('help', 'credentials', 'create')).stdout).toBe(texts.get('credentials create'));
+      expect((await cli('help')).stdout).toBe(global.stdout);
+      expect(await cli('help', 'frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('no help for "frobnicate": it is not a command') });
+      const group = await cli('nodes', '--help');
+      expect(group.stdout.split('\n')[0]).toBe('usage: blockchain-tenancy nodes <list|start|stop|reboot> ...');
+      const version = await cli('--version');
+      expect([version.code, version.stdout]).toEqual([0, `blockchain-tenancy ${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}\n`]);
+    });
+
+    it('accepts --opt=value and --opt value, anywhere after the command words', async () => {
+      const out = await cli('credentials', 'create', '--member=acme', 'acme/dev', '--days=2', '--description', 'two words');
+      expect(out.code).toBe(0);
+      const id = /credential (bt[a-z2-7]{24}) for member acme/.exec(out.stdout)![1];
+      const listed = await cli('credentials', 'list', 'acme/dev', '--member=acme', '--json');
+      expect(listed.code).toBe(0);
+      expect((JSON.parse(listed.stdout) as { credentials: { id: string; description?: string }[] }).credentials).toContainEqual(expect.objectContaining({ id, description: 'two words' }));
+      const viaEquals = await cli('nodes', 'list', 'acme/dev', `--endpoint=${endpoint}`, '--region=us-east-1');
+      expect(viaEquals.code).toBe(0);
+    });
+
+    it.each([
+      [['credentials', 'create', 'acme/dev', '--member', 'acme', 'extra'], /unexpected argument "extra" for "credentials create", which takes <tenant>\/<env>; remove it/],
+      [['nodes', 'list', 'acme/dev', 'validator-1', 'x'], /unexpected arguments "validator-1" "x" for "nodes list", which takes <tenant>\/<env>; remove them/],
+      [['environments', 'list', 'acme/dev'], /unexpected argument "acme\/dev" for "environments list", which takes no arguments/],
+      [['nodes', 'list', 'acme/dev', '--member', 'acme'], /unknown option --member for "nodes list"\. It takes --endpoint, --region, --profile, --json \(and --help\): see `blockchain-tenancy nodes list --help`/],
+      [['credentials', 'create', 'acme/dev', '--membr', 'acme'], /unknown option --membr for "credentials create"; did you mean --member\?/],
+      [['credentials', 'create', 'acme/dev', '--member'], /--member needs a value: write --member VALUE or --member=VALUE/],
+      [['credentials', 'create', 'acme/dev', '--member', '--days', '3'], /--member needs a value/],
+      [['credentials', 'create', 'acme/dev', '--member', 'a', '--member', 'b'], /--member is given more than once; give it once/],
+      [['nodes', 'list', 'acme/dev', '--json=yes'], /--json is a switch and takes no value/],
+      [['credentials', 'create', 'acme/dev', '--member', 'acme', '--days', '1.5'], /--days must be a whole number of days >= 1 \(got "1\.5"\)/],
+      [['nodes', 'list', 'Acme/dev'], /"Acme\/dev" is not an environment; give it as <tenant>\/<env>, e.g. acme\/dev/],
+      [['nodes', 'stop', 'acme/dev'], /"nodes stop" needs <node> after the environment/],
+      [['nodes', 'halt', 'acme/dev'], /unknown command "nodes halt"; nodes commands are list, start, stop, reboot/],
+      [['environments', 'list', '--endpoint', 'not-a-url'], /--endpoint "not-a-url" is not a URL; give the management API's base URL, e\.g\. https:\/\//],
+      [['environments', 'list', '--endpoint', 'http://api.example.com/v1'], /must use https:\/\/ \(http:\/\/ only for a local API on 127\.0\.0\.1 or localhost\)/],
+      [['environments', 'list', '--region', 'europe'], /region "europe" \(--region\) is not an AWS region code; write e\.g\. eu-west-1/],
+      [[], /no command given; run `blockchain-tenancy --help`/],
+    ])('refuses %j with exit 2, naming the problem and the fix, and sends nothing', async (args, message) => {
+      const before = seen.length;
+      const out = await cli(...args);
+      expect(out.code).toBe(2);
+      expect(out.stderr).toMatch(message);
+      expect(out.stderr).toMatch(/^blockchain-tenancy: /);
+      expect(out.stdout).toBe('');
+      expect(seen.length).toBe(before);
+    });
+
+    it('says why the API is unreachable (exit 3): connection refused, a host name that does not resolve, an untrusted certificate', async () => {
+      const port = await freePort();
+      const refused = await cli('environments', 'list', '--endpoint', `http://127.0.0.1:${port}/v1`);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr.trim()).toBe(
+        `blockchain-tenancy: http://127.0.0.1:${port} refused the connection (ECONNREFUSED 127.0.0.1:${port}): nothing listens there; check --endpoint (or BLOCKCHAIN_TENANCY_ENDPOINT: http://127.0.0.1:${port}/v1) and the port`,
+      );
+      const dns = await cli('environments', 'list', '--endpoint', 'https://api.nonexistent.invalid/v1');
+      expect(dns.code).toBe(3);
+      expect(dns.stderr).toMatch(/the host name api\.nonexistent\.invalid does not resolve \((ENOTFOUND|EAI_AGAIN)/);
+      expect(dns.stderr).toContain('check --endpoint');
+      // TLS: a server whose certificate nobody trusts.
+      const dir = mkdtempSync(join(tmpdir(), 'cli-tls-'));
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      const tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => res.end('{}'));
+      await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+      try {
+        const out = await cli('environments', 'list', '--endpoint', `https://localhost:${(tls.address() as AddressInfo).port}/v1`);
+        expect(out.code).toBe(3);
+        expect(out.stderr).toMatch(/TLS with https:\/\/localhost:\d+ failed \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/);
+        expect(out.stderr).toContain('NODE_EXTRA_CA_CERTS');
+        expect(out.stderr).not.toContain('fetch failed');
+      } finally {
+        tls.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('verifies the SigV4 signature as API Gateway does: a wrong secret key is refused (403, exit 1)', async () => {
+      const out = await cliWith({ AWS_SECRET_ACCESS_KEY: 'not-the-secret' }, 'environments', 'list');
+      expect(out.code).toBe(1);
+      expect(out.stderr.trim()).toBe('blockchain-tenancy: 403 The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+      const other = await cliWith({ AWS_ACCESS_KEY_ID: 'AKIAOTHER' }, 'environments', 'list');
+      expect([other.code, other.stderr.trim()]).toEqual([1, 'blockchain-tenancy: 403 The security token included in the request is invalid.']);
+    });
+
     it('exit codes: 2 for usage errors, 1 for API errors, 3 when unreachable', async () => {
       const usage = await cli('credentials', 'create', 'acme/dev');
       expect([usage.code, usage.stderr]).toEqual([2, expect.stringContaining('credentials create needs --member <member>')]);
@@ -221,7 +313,7 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
       expect([api.code, api.stderr.trim()]).toEqual([1, 'blockchain-tenancy: 403 node prod-1 does not belong to acme/dev (field: node)']);
       const down = await cli('environments', 'list', '--endpoint', `http://127.0.0.1:${await freePort()}/v1`);
       expect(down.code).toBe(3);
-      expect(down.stderr).toContain('is unreachable');
+      expect(down.stderr).toContain('refused the connection (ECONNREFUSED');
     });
   });
 });

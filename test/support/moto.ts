@@ -1,6 +1,7 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { startMotoServer } from '../../lib/local/moto-server';
+import { ProcessGroup } from '../../lib/local/processes';
 
 /** Credentials moto accepts; never real ones. */
 export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
@@ -15,16 +16,7 @@ export function venvBin(name: 'moto' | 'dev' = 'moto'): string {
 }
 
 /** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '../../lib/local/processes';
 
 /** A running moto server on 127.0.0.1 (its own process, its own state). */
 export interface MotoServer {
@@ -42,47 +34,21 @@ export interface MotoServer {
   stop(): Promise<void>;
 }
 
-/** Starts moto's server on a free loopback port and waits until it answers. */
+/**
+ * Starts moto's server on a free loopback port and waits until it answers (the shared module of
+ * `blockchain-tenancy local`, lib/local/moto-server.ts).
+ */
 export async function startMoto(): Promise<MotoServer> {
-  const bin = venvBin();
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const proc: ChildProcess = spawn(join(bin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...envFor(endpoint) },
-  });
-  let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`moto_server exited with ${proc.exitCode}: ${stderr}`);
-    try {
-      const res = await fetch(`${endpoint}/moto-api/data.json`);
-      if (res.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`moto_server did not answer on ${endpoint} within 60 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  const processes = new ProcessGroup();
+  const moto = await startMotoServer(join(venvBin(), 'moto_server'), processes, 60_000);
+  const endpoint = moto.endpoint;
   return {
     endpoint,
     clientConfig: { endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS, maxAttempts: 1 },
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-        setTimeout(() => proc.kill('SIGKILL'), 3000).unref();
-      }),
+    stop: () => processes.stopAll(),
   };
 }
 

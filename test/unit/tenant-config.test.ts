@@ -158,6 +158,48 @@ describe('parseTenantsConfig', () => {
     ]);
   });
 
+  it('reports a CIDR overlap together with chain, ingress and id problems of other environments (one run, every problem)', () => {
+    const raw = {
+      tenants: [
+        { id: 'acme', environments: [env({ chain: { chainId: 0 } }), env({ id: 'prod', cidr: '10.10.0.0/20', ingress: { domainName: 'x' } })] },
+        { id: 'Globex', environments: [env({ id: 'qa', cidr: '10.10.64.0/24', chain: { client: 'geth', consensus: 'qbft' } })] },
+      ],
+    };
+    const found = problems(raw);
+    expect(found.map((p) => p.split(': ')[0])).toEqual([
+      'tenants[0].environments[0].chain.chainId',
+      'tenants[0].environments[1].ingress.certificateArn',
+      'tenants[0].environments[1].ingress.domainName',
+      'tenants[0].environments[1].region',
+      'tenants[1].id',
+      expect.stringMatching(/^tenants\[1\]\.environments\[0\]\.chain/),
+      'tenants[0].environments[1].cidr',
+      'tenants[1].environments[0].cidr',
+    ]);
+    expect(found.at(-2)).toContain('"10.10.0.0/20" overlaps tenants[0].environments[0].cidr "10.10.0.0/16"');
+    expect(found.at(-1)).toContain('"10.10.64.0/24" overlaps tenants[0].environments[0].cidr "10.10.0.0/16"');
+  });
+
+  it('refuses an ingress certificate from another region than the environment, naming both and the fix', () => {
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/0b6b8a1e-1111-4c3e-9a55-2f0d7d0c1a2b';
+    expect(problems(one({ region: 'eu-west-1', ingress: { certificateArn: arn } }))).toEqual([
+      'tenants[0].environments[0].ingress.certificateArn: is in region us-east-1 but the environment deploys to eu-west-1; a load balancer can only use an ACM certificate of its own region: request or import the certificate in eu-west-1 (ACM) and use that ARN, or drop certificateArn and set hostedZoneId/hostedZoneName for a DNS-validated one',
+    ]);
+    // The same certificate in the environment's region is accepted.
+    const ok = parseTenantsConfig(one({ region: 'us-east-1', ingress: { certificateArn: arn } }));
+    expect(ok.tenants[0].environments[0].ingress?.certificateArn).toBe(arn);
+  });
+
+  it('refuses a management certificate from another region than the API (regional endpoint), or without a region', () => {
+    const arn = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0b6b8a1e-4444-4c3e-9a55-2f0d7d0c1a2b`;
+    const mgmt = (m: Record<string, unknown>) => ({ ...one(), management: { domainName: 'api.blockchain.example.com', ...m } });
+    expect(problems(mgmt({ region: 'eu-west-1', certificateArn: arn('us-east-1') }))).toEqual([
+      "management.certificateArn: is in region us-east-1 but the management API deploys to eu-west-1; an API Gateway regional endpoint needs the certificate in the API's own region: request or import the certificate in eu-west-1 (ACM) and use that ARN",
+    ]);
+    expect(problems(mgmt({ certificateArn: arn('us-east-1') }))).toEqual([expect.stringMatching(/^management\.region: is required with "certificateArn".*set it to "us-east-1"/)]);
+    expect(parseTenantsConfig(mgmt({ region: 'eu-west-1', certificateArn: arn('eu-west-1') })).management?.certificateArn).toBe(arn('eu-west-1'));
+  });
+
   it('refuses non-objects and empty lists', () => {
     expect(problems(null)).toEqual(['(top level): must be an object, got null']);
     expect(problems({ tenants: [] })).toEqual(['tenants: must have at least 1 entry, got 0']);

@@ -1,0 +1,119 @@
+/**
+ * An environment's chain on this machine: one geth 1.13.15 process per node, from this library's
+ * own key generation, genesis builder, enode URLs, data layout (gethLayout) and client arguments
+ * (clientArguments, re-pointed at a local directory and free loopback ports), prepared the way a
+ * node's boot script prepares it (genesis init, node key, static peers in config.toml, the key
+ * imported as the sealing account). Runtime code of `blockchain-tenancy local` and of the tests
+ * that need a real client; lib/index.ts never imports it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ResolvedChainSpec, NodeRole } from '../chain/chain-spec';
+import { buildGenesis } from '../chain/genesis';
+import { enodeUrl, generateNodeKey, nodeIdentity } from '../chain/keys';
+import { BlockchainClient } from '../chain/protocols';
+import { NODE_DATA_DIR, RpcPorts, clientArguments, gethConfigToml, gethLayout } from '../nodes/client-command';
+import { ManagedProcess, ProcessGroup, freePort, waitUntil } from './processes';
+
+const run = promisify(execFile);
+
+export interface LocalGethNetworkOptions {
+  /** Path of a geth 1.13.15 binary (scripts/ensure-geth.sh builds one). */
+  readonly geth: string;
+  /** The chain (client geth, consensus Clique). */
+  readonly chain: ResolvedChainSpec;
+  /** A directory of its own; each node gets `<dir>/<node id>`. */
+  readonly dir: string;
+  readonly processes: ProcessGroup;
+  /** Extra genesis balances (address -> wei as decimal or 0x hex). */
+  readonly alloc?: Readonly<Record<string, string>>;
+  /** Node keys by node id (0x + 64 hex). @default - fresh random keys */
+  readonly nodeKeys?: Readonly<Record<string, string>>;
+  /** How long to wait for the first sealed block. @default 90 s */
+  readonly startTimeoutMs?: number;
+}
+
+/** One running node. */
+export interface LocalGethNode {
+  readonly id: string;
+  readonly member: string;
+  readonly role: NodeRole;
+  /** The node's address (its Clique signer address when it is a validator). */
+  readonly address: string;
+  /** JSON-RPC on 127.0.0.1 (what the gate forwards to; never handed to a dApp). */
+  readonly rpcUrl: string;
+  readonly wsUrl: string;
+  readonly p2pPort: number;
+  readonly process: ManagedProcess;
+}
+
+/** A JSON-RPC call over HTTP (throws on a JSON-RPC error). */
+export async function jsonRpc<T>(url: string, method: string, params: unknown[] = [], headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+/** Starts every node of `chain` and waits until each answers and the chain has sealed a block. */
+export async function startGethNetwork(opts: LocalGethNetworkOptions): Promise<LocalGethNode[]> {
+  const { chain, geth } = opts;
+  if (chain.client !== BlockchainClient.GETH) throw new Error(`startGethNetwork: the chain's client is ${chain.client}; only geth runs locally`);
+  const keys = chain.nodes.map((n) => opts.nodeKeys?.[n.id] ?? generateNodeKey());
+  const ids = keys.map(nodeIdentity);
+  const p2p: number[] = [];
+  while (p2p.length < chain.nodes.length) p2p.push(await freePort());
+  const genesis = buildGenesis({
+    client: chain.client,
+    consensus: chain.consensus,
+    chainId: chain.chainId,
+    blockPeriodSeconds: chain.blockPeriodSeconds,
+    validators: chain.nodes.flatMap((n, i) => (n.role === NodeRole.VALIDATOR ? [ids[i].address] : [])),
+    freeGas: chain.freeGas,
+    evmVersion: chain.evmVersion,
+    // The chain's own prefunded accounts (chain.prefundedAccounts), plus the local extras.
+    alloc: { ...Object.fromEntries(chain.prefundedAccounts.map((a) => [a.address, a.balance])), ...(opts.alloc ?? {}) },
+  });
+  const staticNodes = ids.map((id, i) => enodeUrl(id.enodeId, '127.0.0.1', { port: p2p[i] }));
+  const nodes: LocalGethNode[] = [];
+  for (const [i, node] of chain.nodes.entries()) {
+    const dir = join(opts.dir, node.id);
+    const l = gethLayout(dir);
+    mkdirSync(join(l.datadir, 'geth'), { recursive: true, mode: 0o700 });
+    writeFileSync(l.genesis, JSON.stringify(genesis));
+    await run(geth, ['--datadir', l.datadir, 'init', l.genesis]);
+    writeFileSync(l.key, keys[i].slice(2), { mode: 0o600 });
+    writeFileSync(l.nodeKey, keys[i].slice(2), { mode: 0o600 });
+    writeFileSync(l.staticNodes, JSON.stringify(staticNodes));
+    writeFileSync(l.config, gethConfigToml(staticNodes));
+    if (node.role === NodeRole.VALIDATOR) {
+      // Only Clique signers hold an unlocked key (as on AWS: lib/nodes/node-services.ts).
+      writeFileSync(l.password, '', { mode: 0o600 });
+      await run(geth, ['--datadir', l.datadir, 'account', 'import', '--password', l.password, l.key]);
+    }
+    const [http, ws, authrpc] = [await freePort(), await freePort(), await freePort()];
+    // The production arguments, re-pointed at this node's directory and free loopback ports.
+    const args = clientArguments(chain, '127.0.0.1', p2p[i], node.role).map((a) =>
+      a
+        .split(NODE_DATA_DIR)
+        .join(dir)
+        .replace(`--http.port=${RpcPorts.HTTP}`, `--http.port=${http}`)
+        .replace(`--ws.port=${RpcPorts.WS}`, `--ws.port=${ws}`)
+        .split('$SIGNER_ADDRESS')
+        .join(ids[i].address),
+    );
+    const proc = opts.processes.start(`geth ${node.id}`, geth, [...args, `--authrpc.port=${authrpc}`, '--authrpc.addr=127.0.0.1', '--ipcdisable'], {}, 'SIGINT');
+    nodes.push({ id: node.id, member: node.member, role: node.role, address: ids[i].address, rpcUrl: `http://127.0.0.1:${http}`, wsUrl: `ws://127.0.0.1:${ws}`, p2pPort: p2p[i], process: proc });
+  }
+  const timeout = opts.startTimeoutMs ?? 90_000;
+  for (const n of nodes) {
+    await waitUntil(`geth ${n.id} on ${n.rpcUrl}`, async () => typeof (await jsonRpc<string>(n.rpcUrl, 'eth_chainId')) === 'string', timeout, n.process);
+  }
+  // The chain advances only if the signers found each other through the generated static nodes.
+  for (const n of nodes) {
+    await waitUntil(`the first sealed block on ${n.id}`, async () => parseInt(await jsonRpc<string>(n.rpcUrl, 'eth_blockNumber'), 16) >= 1, timeout, n.process);
+  }
+  return nodes;
+}
