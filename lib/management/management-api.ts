@@ -98,7 +98,7 @@ export class ManagementApi extends Construct {
           resources: [stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${REGISTRATION_PREFIX.slice(1)}*` })],
         }),
         new iam.PolicyStatement({ sid: 'DescribeInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] }),
-        nodeActionStatement(stack.region, stack.account, Aws.PARTITION),
+        nodeActionStatement(stack.region, stack.account, stack.partition),
         new iam.PolicyStatement({
           sid: 'SuspendReplacementOfStoppedNodes',
           actions: ['autoscaling:SuspendProcesses', 'autoscaling:ResumeProcesses'],
