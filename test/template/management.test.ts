@@ -74,9 +74,10 @@ describe('the management API', () => {
     const actions = bySid('NodeActionsOnBlockchainNodesOnly');
     // Sorted: cdk.json's @aws-cdk/aws-iam:minimizePolicies sorts actions in the template.
     expect(actions.Action).toEqual(['ec2:RebootInstances', 'ec2:StartInstances', 'ec2:StopInstances']);
-    // The management stack of large-tenants.json is pinned to eu-west-1: its own region and account, no '*'.
+    // The management stack of large-tenants.json is pinned to eu-west-1: its own region and account, no '*'
+    // (cdk.json's partition literals make the partition of a pinned region "aws").
     const ownRegionAndAccount = (service: string, resource: string) => ({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:eu-west-1:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
+      'Fn::Join': ['', [`arn:aws:${service}:eu-west-1:`, { Ref: 'AWS::AccountId' }, `:${resource}`]],
     });
     expect(actions.Resource).toEqual(ownRegionAndAccount('ec2', 'instance/*'));
     expect(actions.Condition).toEqual({ StringLike: nodeTags });
