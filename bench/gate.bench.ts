@@ -23,7 +23,7 @@ import { LRUCache } from 'lru-cache';
 import { createAuthorizer } from '../lambda/authorizer/handler';
 import { LruMap } from '../lambda/shared/lru-map';
 import { authorizerEvent } from '../lambda/node-gate/lambda-authorizer';
-import { basicAuthorization } from '../lib/credentials/credential-format';
+import { basicAuthorization } from '../lib/contracts/credential-format';
 import { CredentialService } from '../lambda/credentials/credential-service';
 import { envFor, freePort, startMoto } from '../test/support/moto';
 import { startGethNode } from '../test/support/geth-node';

@@ -1,6 +1,6 @@
-import { credentialCacheKey, parseBasicAuthorization } from '../../lib/credentials/credential-format';
+import { credentialCacheKey, parseBasicAuthorization } from '../../lib/contracts/credential-format';
 import { CredentialService, VerifyOutcome } from '../credentials/credential-service';
-import { AUTHORIZER_ALLOW_TTL_SECONDS, DENY_TTL_SECONDS } from '../../lib/credentials/revocation';
+import { AUTHORIZER_ALLOW_TTL_SECONDS, DENY_TTL_SECONDS } from '../../lib/contracts/revocation';
 import { LruMap } from '../shared/lru-map';
 
 /** The API Gateway REQUEST-authorizer event (the fields used). */
@@ -23,7 +23,7 @@ export interface AuthorizerOptions {
   readonly nodeMembers: Readonly<Record<string, string>>;
   /**
    * How long an allow is cached (never past the credential's expiry). Part of the revocation
-   * bound (lib/credentials/revocation.ts). @default AUTHORIZER_ALLOW_TTL_SECONDS (14 s)
+   * bound (lib/contracts/revocation.ts). @default AUTHORIZER_ALLOW_TTL_SECONDS (14 s)
    */
   readonly allowTtlMs?: number;
   /** How long a deny is cached. @default DENY_TTL_SECONDS (5 s) */

@@ -2,12 +2,12 @@
  * Lambda entry of the environment authorizer (API Gateway REQUEST-authorizer contract; the node
  * gate invokes it directly with the same event). Configuration from the environment:
  * TENANT_ID, ENVIRONMENT_ID, NODE_MEMBERS (JSON: member id -> node ids), ALLOW_TTL_SECONDS (at most,
- * and by default, AUTHORIZER_ALLOW_TTL_SECONDS of lib/credentials/revocation.ts: the revocation bound).
+ * and by default, AUTHORIZER_ALLOW_TTL_SECONDS of lib/contracts/revocation.ts: the revocation bound).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CredentialService } from '../credentials/credential-service';
-import { decodeNodeMembers } from '../../lib/credentials/node-members';
-import { AUTHORIZER_ALLOW_TTL_SECONDS } from '../../lib/credentials/revocation';
+import { decodeNodeMembers } from '../../lib/contracts/node-members';
+import { AUTHORIZER_ALLOW_TTL_SECONDS } from '../../lib/contracts/revocation';
 import { RequestAuthorizerEvent, createAuthorizer } from './handler';
 
 const authorizer = createAuthorizer(

@@ -15,7 +15,7 @@ import {
   credentialSecretPrefix,
   newCredentialId,
   newCredentialSecret,
-} from '../../lib/credentials/credential-format';
+} from '../../lib/contracts/credential-format';
 
 /** A credential as callers see it: never the hash, never the secret. */
 export interface CredentialSummary {

@@ -14,8 +14,8 @@ export const autoScalingSdk = (): typeof import('@aws-sdk/client-auto-scaling') 
   require('@aws-sdk/client-auto-scaling') as typeof import('@aws-sdk/client-auto-scaling');
 import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ID_PATTERN } from '../../lib/contracts/ids';
-import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/environment/registration-format';
-import { EnvironmentTags } from '../../lib/environment/tags';
+import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/contracts/registration-format';
+import { EnvironmentTags } from '../../lib/contracts/tags';
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';
 
 /** The API Gateway (REST, Lambda proxy) event fields used. */

@@ -1,5 +1,5 @@
-import { credentialCacheKey } from '../../lib/credentials/credential-format';
-import { DENY_TTL_SECONDS, GATE_ALLOW_TTL_SECONDS } from '../../lib/credentials/revocation';
+import { credentialCacheKey } from '../../lib/contracts/credential-format';
+import { DENY_TTL_SECONDS, GATE_ALLOW_TTL_SECONDS } from '../../lib/contracts/revocation';
 import { LruMap } from '../shared/lru-map';
 
 /** An authorization decision for one credential on this node. */
@@ -16,7 +16,7 @@ export type AuthorizeFn = (authorization: string, nodeId: string) => Promise<Dec
 export interface DecisionCacheOptions {
   /**
    * Allows are trusted this long before asking again. Part of the revocation bound
-   * (lib/credentials/revocation.ts): change it there, not here. @default GATE_ALLOW_TTL_SECONDS (14 s)
+   * (lib/contracts/revocation.ts): change it there, not here. @default GATE_ALLOW_TTL_SECONDS (14 s)
    */
   readonly allowTtlMs?: number;
   /** Denies are remembered this long. @default DENY_TTL_SECONDS (5 s) */

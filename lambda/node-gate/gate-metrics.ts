@@ -1,5 +1,5 @@
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand, StandardUnit } from '@aws-sdk/client-cloudwatch';
-import { MetricDimensions, NodeMetrics } from '../../lib/operations/metric-names';
+import { MetricDimensions, NodeMetrics } from '../../lib/contracts/metric-names';
 
 /**
  * Gate statistics, published once a minute: proxied-request latency (as a value/count histogram,

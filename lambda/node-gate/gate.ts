@@ -4,9 +4,9 @@ import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http
 import { performance } from 'node:perf_hooks';
 import { Duplex } from 'node:stream';
 import { RawData, WebSocket, WebSocketServer } from 'ws';
-import { GATE_ALLOW_TTL_SECONDS } from '../../lib/credentials/revocation';
-import { RpcPolicy, RpcPolicyOptions } from '../../lib/credentials/rpc-policy';
-import { GATE_KEEP_ALIVE_SECONDS } from '../../lib/network/ports';
+import { GATE_ALLOW_TTL_SECONDS } from '../../lib/contracts/revocation';
+import { RpcPolicy, RpcPolicyOptions } from '../../lib/contracts/rpc-policy';
+import { GATE_KEEP_ALIVE_SECONDS } from '../../lib/contracts/ports';
 import { AuthorizeFn, DecisionCache, DecisionCacheOptions, Lookup } from './decision-cache';
 import { GateMetrics } from './gate-metrics';
 import { Span, elements, members, nestingDepth, valueSpan } from './json-text';
@@ -24,7 +24,7 @@ export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
   readonly maxBodyBytes?: number;
   /**
    * How often open WebSockets' credentials are re-checked (past the gate's cache). Part of the
-   * revocation bound (lib/credentials/revocation.ts). @default allowTtlMs (GATE_ALLOW_TTL_SECONDS)
+   * revocation bound (lib/contracts/revocation.ts). @default allowTtlMs (GATE_ALLOW_TTL_SECONDS)
    */
   readonly revalidateMs?: number;
   /** Connections to the client's HTTP JSON-RPC (see UpstreamPoolOptions). */
@@ -55,7 +55,7 @@ export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
 }
 
-/** Longer than an Application Load Balancer's longest idle timeout (lib/network/ports.ts). */
+/** Longer than an Application Load Balancer's longest idle timeout (lib/contracts/ports.ts). */
 export const GATE_KEEP_ALIVE_MS = GATE_KEEP_ALIVE_SECONDS * 1000;
 /** A request body must arrive within this time once its headers have. */
 export const REQUEST_BODY_TIMEOUT_MS = 30_000;

@@ -4,10 +4,10 @@
  * UPSTREAM_WS (ws://127.0.0.1:8546), RPC_CLIENT (besu | goquorum | geth: the client's method list),
  * EXTRA_ALLOWED_METHODS (comma list of exact names), HEALTH_MAX_BLOCK_AGE_SECONDS (unset: /health
  * checks only that the client answers). Cache times come from the revocation bound
- * (lib/credentials/revocation.ts), not from configuration.
+ * (lib/contracts/revocation.ts), not from configuration.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { nodeMetricNamespace } from '../../lib/operations/metric-names';
+import { nodeMetricNamespace } from '../../lib/contracts/metric-names';
 import { createGate } from './gate';
 import { lambdaAuthorizer } from './lambda-authorizer';
 

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { buildGenesis } from '../../lib/chain/genesis';
 import { enodeUrl, generateNodeKey, nodeIdentity } from '../../lib/chain/keys';
-import { ChainManifest, chainManifestSecretName, nodeKeySecretName, nodeSecretPrefix } from '../../lib/chain/node-secrets';
+import { ChainManifest, chainManifestSecretName, nodeKeySecretName, nodeSecretPrefix } from '../../lib/contracts/node-secrets';
 import { EvmVersion } from '../../lib/chain/evm-version';
 import { BlockchainClient, ConsensusProtocol } from '../../lib/chain/protocols';
 

@@ -1,5 +1,5 @@
 import { CloudWatchClient, MetricDatum, PutMetricDataCommand, StandardUnit } from '@aws-sdk/client-cloudwatch';
-import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from '../../lib/operations/metric-names';
+import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from '../../lib/contracts/metric-names';
 import { NodeSample, collectSample } from './collect';
 
 /** Where and as whom a node publishes. */

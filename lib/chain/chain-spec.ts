@@ -1,3 +1,4 @@
+import { ID_PATTERN } from '../contracts/ids';
 import { compatibilityOf, SupportLevel } from './compatibility';
 import { EVM_VERSIONS, EvmVersion, evmAtLeast, evmCeiling } from './evm-version';
 import { BlockchainClient, ConsensusProtocol, isBft } from './protocols';
@@ -141,7 +142,7 @@ export function minimumValidators(consensus: ConsensusProtocol): number {
   return isBft(consensus) ? 4 : consensus === ConsensusProtocol.RAFT ? 3 : 1;
 }
 
-const ID = /^[a-z][a-z0-9-]{0,22}[a-z0-9]$/;
+const ID = ID_PATTERN;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
 /** Graviton families end their generation with "g" (t4g, m7g, c7gn, r8g ...). */
 export function isArmInstanceType(instanceType: string): boolean {

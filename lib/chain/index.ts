@@ -5,4 +5,3 @@ export * from './client-pins';
 export * from './keys';
 export * from './genesis';
 export * from './chain-spec';
-export * from './node-secrets';

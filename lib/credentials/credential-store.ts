@@ -6,16 +6,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, encodeNodeMembers, environmentBytes } from './node-members';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, encodeNodeMembers, environmentBytes } from '../contracts/node-members';
 import { argon2LayerCode, lambdaCode } from '../assets/bundled-assets';
 import { nagArn } from '../security/nag-ids';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { SinglePolicyRole } from '../security/single-policy-role';
-import { MetricDimensions, nodeMetricNamespace } from '../operations/metric-names';
-import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../environment/tags';
+import { MetricDimensions, nodeMetricNamespace } from '../contracts/metric-names';
+import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../contracts/tags';
 import { acknowledgeLambdaVpcAccess, lambdaVpcAccessStatements } from '../security/lambda-vpc-access';
-import { credentialSecretPrefix } from './credential-format';
-import { AUTHORIZER_ALLOW_TTL_SECONDS, REVOCATION_BOUND_SECONDS } from './revocation';
+import { credentialSecretPrefix } from '../contracts/credential-format';
+import { AUTHORIZER_ALLOW_TTL_SECONDS, REVOCATION_BOUND_SECONDS } from '../contracts/revocation';
 
 const AUTHORIZER_DENIES = 'AuthorizerDenies';
 
@@ -41,7 +41,7 @@ export interface CredentialStoreProps {
   readonly maxLifetimeDays?: number;
   /**
    * How long the authorizer caches an allow (seconds): 0 to AUTHORIZER_ALLOW_TTL_SECONDS, so a revoked
-   * credential stops working within REVOCATION_BOUND_SECONDS (lib/credentials/revocation.ts).
+   * credential stops working within REVOCATION_BOUND_SECONDS (lib/contracts/revocation.ts).
    * @default AUTHORIZER_ALLOW_TTL_SECONDS (14)
    */
   readonly allowCacheSeconds?: number;

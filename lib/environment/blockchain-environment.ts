@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { ChainSpec } from '../chain/chain-spec';
 import { ConsensusProtocol, isBft } from '../chain/protocols';
 import { nodeProgramAsset } from '../assets/bundled-assets';
-import { credentialSecretPrefix } from '../credentials/credential-format';
+import { credentialSecretPrefix } from '../contracts/credential-format';
 import { CredentialStore } from '../credentials/credential-store';
 import { EnvironmentRegistration } from './environment-registration';
 import { EnvironmentIngress } from '../ingress/environment-ingress';
@@ -21,8 +21,8 @@ import { EnvironmentMonitoring, MonitoringThresholds } from '../operations/envir
 import { ID_PATTERN } from '../config/tenant-config';
 import { EnvironmentNetwork } from '../network/environment-network';
 import { EnvironmentSecurityGroups } from '../network/environment-security-groups';
-import { Ports } from '../network/ports';
-import { EnvironmentTags } from './tags';
+import { Ports } from '../contracts/ports';
+import { EnvironmentTags } from '../contracts/tags';
 
 /** Props of {@link BlockchainEnvironment}. */
 export interface BlockchainEnvironmentProps {
@@ -97,7 +97,7 @@ export interface CredentialOptions {
   readonly maxLifetimeDays?: number;
   /**
    * How long the authorizer caches an allow (seconds), at most AUTHORIZER_ALLOW_TTL_SECONDS (the
-   * revocation bound, lib/credentials/revocation.ts). @default 14
+   * revocation bound, lib/contracts/revocation.ts). @default 14
    */
   readonly allowCacheSeconds?: number;
   /**

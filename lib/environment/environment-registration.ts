@@ -2,7 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 
-import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from './registration-format';
+import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../contracts/registration-format';
 
 /** Props of {@link EnvironmentRegistration}. */
 export interface EnvironmentRegistrationProps {

@@ -6,7 +6,7 @@ import { IngressConfig } from '../config/ingress-config';
 import { Construct } from 'constructs';
 import { EnvironmentConfig, TenantConfig, environmentStackName } from '../config/tenant-config';
 import { BlockchainEnvironment, IngressOptions } from './blockchain-environment';
-import { EnvironmentTags } from './tags';
+import { EnvironmentTags } from '../contracts/tags';
 
 /** Props of {@link TenantEnvironmentStack}. */
 export interface TenantEnvironmentStackProps extends StackProps {

@@ -9,7 +9,7 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ALB_MAX_IDLE_TIMEOUT_SECONDS, GATE_KEEP_ALIVE_SECONDS } from '../network/ports';
+import { ALB_MAX_IDLE_TIMEOUT_SECONDS, GATE_KEEP_ALIVE_SECONDS } from '../contracts/ports';
 import { acknowledgeFinding, acknowledgeRule, skipCheckov } from '../security/acknowledge';
 import { RegionalWebAcl } from '../security/web-acl';
 import { listenerRulePriority, listenerRulePriorityClashes } from './rule-priority';

@@ -25,9 +25,9 @@ import { IssuerRequest, IssuerResponse, handleIssuer } from '../../lambda/issuer
 import { ChainSpec, ResolvedChainSpec, resolveChainSpec } from '../chain/chain-spec';
 import { BlockchainClient, ConsensusProtocol } from '../chain/protocols';
 import { EnvironmentConfig, environmentStackName } from '../config/tenant-config';
-import { credentialSecretPrefix } from '../credentials/credential-format';
+import { credentialSecretPrefix } from '../contracts/credential-format';
 import { CredentialService } from '../../lambda/credentials/credential-service';
-import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../environment/registration-format';
+import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../contracts/registration-format';
 import { LocalGethNode, jsonRpc, startGethNetwork } from './geth-network';
 import { LocalLambda, serveLocalLambda } from './local-lambda';
 import { ManagementServer, serveManagementApi } from './management-server';

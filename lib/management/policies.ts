@@ -1,5 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { EnvironmentTags } from '../environment/tags';
+import { EnvironmentTags } from '../contracts/tags';
 
 /**
  * IAM for the management API (pure policy building, unit-tested).

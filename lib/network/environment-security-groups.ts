@@ -1,7 +1,7 @@
 import { acknowledgeFinding, skipCheckov } from '../security/acknowledge';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { Ports } from './ports';
+import { Ports } from '../contracts/ports';
 
 /** Props of {@link EnvironmentSecurityGroups}. */
 export interface EnvironmentSecurityGroupsProps {

@@ -16,7 +16,7 @@ import { SinglePolicyRole } from '../security/single-policy-role';
 import { BlockchainNode } from './blockchain-node';
 import { NodeKeys } from './node-keys';
 import { acknowledgeFinding } from '../security/acknowledge';
-import { EnvironmentTags } from '../environment/tags';
+import { EnvironmentTags } from '../contracts/tags';
 import { nagArn } from '../security/nag-ids';
 
 /** Props of {@link NodeFleet}. */

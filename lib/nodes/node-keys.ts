@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { lambdaCode } from '../assets/bundled-assets';
-import { chainManifestSecretName, nodeSecretPrefix } from '../chain/node-secrets';
+import { chainManifestSecretName, nodeSecretPrefix } from '../contracts/node-secrets';
 import { ResolvedChainSpec } from '../chain/chain-spec';
 import { ConsensusProtocol } from '../chain/protocols';
 import { nagArn } from '../security/nag-ids';

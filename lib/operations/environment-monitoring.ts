@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConsensusFamily, DerivedThresholds, deriveThresholds } from './alarm-thresholds';
-import { NodeMetrics } from './metric-names';
+import { NodeMetrics } from '../contracts/metric-names';
 import { nodeMetric } from './node-metric';
 
 /** A node as the monitoring sees it. */

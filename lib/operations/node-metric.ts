@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from './metric-names';
+import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from '../contracts/metric-names';
 
 /** Identifies a node's custom metrics. */
 export interface NodeMetricScope {

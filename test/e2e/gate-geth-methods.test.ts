@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createGate } from '../../lambda/node-gate/gate';
-import { allowedMethods, isNeverAllowed } from '../../lib/credentials/rpc-policy';
+import { allowedMethods, isNeverAllowed } from '../../lib/contracts/rpc-policy';
 import { rpc } from '../support/geth';
 import { GethNode, startGethNode } from '../support/geth-node';
 

@@ -9,7 +9,7 @@ import { Decision } from '../../lambda/node-gate/decision-cache';
 import { createGate } from '../../lambda/node-gate/gate';
 import { authorizerEvent, decisionFromAnswer } from '../../lambda/node-gate/lambda-authorizer';
 import { CredentialService } from '../../lambda/credentials/credential-service';
-import { nodeMetricNamespace } from '../../lib/operations/metric-names';
+import { nodeMetricNamespace } from '../../lib/contracts/metric-names';
 import { LocalNode, startGanache } from '../support/ganache';
 import { MotoServer, freePort, startMoto } from '../support/moto';
 

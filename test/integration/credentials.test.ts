@@ -3,7 +3,7 @@ import { SecretsManagerClient, GetSecretValueCommand, DescribeSecretCommand } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorizerResult, createAuthorizer } from '../../lambda/authorizer/handler';
 import { handleIssuer } from '../../lambda/issuer/handler';
-import { basicAuthorization, credentialSecretName, parseBasicAuthorization } from '../../lib/credentials/credential-format';
+import { basicAuthorization, credentialSecretName, parseBasicAuthorization } from '../../lib/contracts/credential-format';
 import { CredentialService } from '../../lambda/credentials/credential-service';
 import { MotoServer, startMoto } from '../support/moto';
 

@@ -2,7 +2,7 @@ import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectSample, hexQuantity } from '../../lambda/node-metrics/collect';
 import { configFromEnv, publishOnce } from '../../lambda/node-metrics/publisher';
-import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from '../../lib/operations/metric-names';
+import { MetricDimensions, NodeMetrics, nodeMetricNamespace } from '../../lib/contracts/metric-names';
 import { LocalNode, startGanache } from '../support/ganache';
 import { MotoServer, freePort, startMoto } from '../support/moto';
 

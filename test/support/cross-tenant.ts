@@ -17,11 +17,11 @@
  * condition names this tenant and this environment, PutMetricData only into this environment's
  * namespace, and no `ssm:GetParameter*` on `*`.
  */
-import { chainManifestSecretName, nodeKeySecretName } from '../../lib/chain/node-secrets';
-import { credentialSecretName } from '../../lib/credentials/credential-format';
-import { EnvironmentTags } from '../../lib/environment/tags';
-import { REGISTRATION_PREFIX } from '../../lib/environment/registration-format';
-import { nodeMetricNamespace } from '../../lib/operations/metric-names';
+import { chainManifestSecretName, nodeKeySecretName } from '../../lib/contracts/node-secrets';
+import { credentialSecretName } from '../../lib/contracts/credential-format';
+import { EnvironmentTags } from '../../lib/contracts/tags';
+import { REGISTRATION_PREFIX } from '../../lib/contracts/registration-format';
+import { nodeMetricNamespace } from '../../lib/contracts/metric-names';
 
 /** A CloudFormation template as JSON. */
 export interface TemplateJson {

@@ -2,7 +2,7 @@
  * Generated hostile JSON-RPC input for the gate's fuzz test: deterministic for a seed. Each case is
  * raw bytes (not always JSON, not always UTF-8) meant for an HTTP body or a WebSocket frame.
  */
-import { STANDARD_METHODS } from '../../lib/credentials/rpc-policy';
+import { STANDARD_METHODS } from '../../lib/contracts/rpc-policy';
 
 /** mulberry32: a small deterministic PRNG. */
 export function prng(seed: number): () => number {

@@ -125,7 +125,7 @@ describe('app credentials and the authorizer', () => {
       TENANT_ID: 'acme',
       ENVIRONMENT_ID: 'prod',
       NODE_MEMBERS: JSON.stringify({ acme: ['validator-1', 'validator-2'], globex: ['validator-3', 'validator-4', 'globex-rpc'] }),
-      // Derived from the revocation bound (lib/credentials/revocation.ts): 30 - 2 - 14 s.
+      // Derived from the revocation bound (lib/contracts/revocation.ts): 30 - 2 - 14 s.
       ALLOW_TTL_SECONDS: String(AUTHORIZER_ALLOW_TTL_SECONDS),
     });
     expect(AUTHORIZER_ALLOW_TTL_SECONDS).toBe(14);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decision, DecisionCache } from '../../lambda/node-gate/decision-cache';
-import { credentialCacheKey as cacheKey } from '../../lib/credentials/credential-format';
+import { credentialCacheKey as cacheKey } from '../../lib/contracts/credential-format';
 
 const A = `Basic ${Buffer.from('bta:secret-a').toString('base64')}`;
 const B = `Basic ${Buffer.from('btb:secret-b').toString('base64')}`;

@@ -3,7 +3,7 @@ import { AddressInfo, Socket, connect, createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Decision } from '../../lambda/node-gate/decision-cache';
 import { GATE_KEEP_ALIVE_MS, createGate } from '../../lambda/node-gate/gate';
-import { ALB_MAX_IDLE_TIMEOUT_SECONDS } from '../../lib/network/ports';
+import { ALB_MAX_IDLE_TIMEOUT_SECONDS } from '../../lib/contracts/ports';
 
 // The gate's HTTP path against a scripted upstream and a stub authorizer: every status it can
 // answer, the method screen, the caps, and what it does when the upstream misbehaves.

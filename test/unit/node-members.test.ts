@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, decodeNodeMembers, encodeNodeMembers, environmentBytes } from '../../lib/credentials/node-members';
+import { LAMBDA_ENVIRONMENT_LIMIT_BYTES, decodeNodeMembers, encodeNodeMembers, environmentBytes } from '../../lib/contracts/node-members';
 
 describe('the authorizer node ownership map (NODE_MEMBERS)', () => {
   const map = { 'validator-1': 'acme', 'validator-2': 'acme', 'validator-3': 'globex', rpc: 'globex' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NEVER_ALLOWED_METHODS, RpcPolicy, STANDARD_METHODS, allowedMethods, isNeverAllowed, refusal } from '../../lib/credentials/rpc-policy';
+import { NEVER_ALLOWED_METHODS, RpcPolicy, STANDARD_METHODS, allowedMethods, isNeverAllowed, refusal } from '../../lib/contracts/rpc-policy';
 
 describe('RPC method policy (explicit names, not prefixes)', () => {
   it('allows the standard dApp methods, subscriptions and filters included, per client', () => {

@@ -1,3 +1,5 @@
+import { ID_PATTERN } from './ids';
+
 /**
  * Custom CloudWatch metrics published from inside an environment (shared by the node-side
  * publishers, the dashboards and the alarms).
@@ -40,7 +42,7 @@ export const MetricDimensions = {
  */
 export function nodeMetricNamespace(tenantId: string, environmentId: string): string {
   for (const [name, value] of [['tenantId', tenantId], ['environmentId', environmentId]] as const) {
-    if (typeof value !== 'string' || !/^[a-z][a-z0-9-]{0,22}[a-z0-9]$/.test(value)) {
+    if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
       throw new Error(`nodeMetricNamespace: ${name} "${String(value)}" is not an id; use 2-24 characters of a-z, 0-9 and "-"`);
     }
   }

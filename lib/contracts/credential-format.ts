@@ -6,7 +6,7 @@
  * - SECRET: 43 base64url characters = 256 random bits. Shown once; only its argon2id hash is kept.
  */
 import { createHash, hash, randomBytes } from 'node:crypto';
-import { ID_PATTERN } from '../contracts/ids';
+import { ID_PATTERN } from './ids';
 
 export const CREDENTIAL_ID_PATTERN = /^bt[a-z2-7]{24}$/;
 export const CREDENTIAL_SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
