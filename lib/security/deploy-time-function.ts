@@ -37,7 +37,6 @@ export function confineProviderLogs(provider: CustomResourceProviderBase, encryp
   const logGroup = new logs.LogGroup(provider, 'Logs', { encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
   role.addPropertyDeletionOverride('ManagedPolicyArns');
   handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
-  handler.addResourceDependency(logGroup.node.defaultChild as CfnResource);
   provider.addToRolePolicy({ Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] });
   acknowledgeFinding(role, {
     id: `AwsSolutions-IAM5[Resource::<${Stack.of(provider).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
