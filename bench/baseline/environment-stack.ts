@@ -187,7 +187,7 @@ export class BaselineEnvironmentStack extends Stack {
     s3Reads('EcrImageLayers', [`arn:${this.partition}:s3:::prod-${this.region}-starport-layer-bucket/*`]);
     // CDK's default-SG provider: its own log group instead of AWSLambdaBasicExecutionRole.
     const restrict = this.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider') as CustomResourceProviderBase;
-    const restrictLogs = new logs.LogGroup(restrict, 'Logs', { encryptionKey: key, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: retain });
+    const restrictLogs = new logs.LogGroup(network, 'DefaultSecurityGroupProviderLogs', { encryptionKey: key, retention: logs.RetentionDays.ONE_YEAR, removalPolicy: retain });
     (restrict.node.findChild('Role') as CfnResource).addPropertyDeletionOverride('ManagedPolicyArns');
     (restrict.node.findChild('Handler') as CfnResource).addPropertyOverride('LoggingConfig', { LogGroup: restrictLogs.logGroupName });
     restrict.addToRolePolicy({ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [restrictLogs.logGroupArn, `${restrictLogs.logGroupArn}:*`] });

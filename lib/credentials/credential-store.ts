@@ -203,7 +203,7 @@ export class CredentialStore extends Construct {
     acknowledgeRule(
       issuer.fn,
       'LambdaConcurrency',
-      "Called only by the management API, whose credential routes API Gateway throttles per route and WAF per IP; a reservation would take a fixed share of the account's concurrency that every tenant's environments share.",
+      "Called by the management API (credential routes throttled per route by API Gateway and per IP by WAF) or by operators allowed lambda:InvokeFunction, never by the data path; a reservation would take a fixed share of the account's concurrency that every tenant's environments share.",
       ['CKV_AWS_115'],
     );
     for (const { identity, what } of [

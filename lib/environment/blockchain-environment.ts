@@ -320,13 +320,6 @@ export class BlockchainEnvironment extends Construct implements ec2.IConnectable
 
     Tags.of(this).add(EnvironmentTags.TENANT, this.tenantId);
     Tags.of(this).add(EnvironmentTags.ENVIRONMENT, this.environmentId);
-    // aws-cdk-lib's provider that closes the default security group is a stack-level singleton,
-    // outside this construct: its log group (lib/security/deploy-time-function.ts) gets the tags too.
-    const providerLogs = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider')?.node.tryFindChild('Logs');
-    if (providerLogs) {
-      Tags.of(providerLogs).add(EnvironmentTags.TENANT, this.tenantId);
-      Tags.of(providerLogs).add(EnvironmentTags.ENVIRONMENT, this.environmentId);
-    }
   }
 
   /** The default alarm topic: encrypted with the environment key, TLS-only publishers. */

@@ -146,7 +146,9 @@ export class EnvironmentNetwork extends Construct {
     const restrictProvider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
     const restrictHandler = restrictProvider?.node.tryFindChild('Handler');
     if (restrictHandler) acknowledgeDeployTimeFunction(restrictHandler, 'closes the default security group, aws-cdk-lib');
-    if (restrictProvider instanceof CustomResourceProviderBase) confineProviderLogs(restrictProvider, props.encryptionKey, props.removalPolicy ?? RemovalPolicy.RETAIN);
+    if (restrictProvider instanceof CustomResourceProviderBase) {
+      confineProviderLogs(restrictProvider, this, 'DefaultSecurityGroupProviderLogs', props.encryptionKey, props.removalPolicy ?? RemovalPolicy.RETAIN);
+    }
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       encryptionKey: props.encryptionKey,

@@ -17,7 +17,7 @@ import { nodeMetric } from '../operations/node-metric';
 import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { NODE_DATA_DIR, clientArguments, gethLayout } from './client-command';
-import { acknowledgeFinding } from '../security/acknowledge';
+import { acknowledgeFinding, skipCheckov } from '../security/acknowledge';
 
 /** Props of {@link BlockchainNode}. */
 export interface BlockchainNodeProps {
@@ -219,6 +219,11 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
     const role = identity.role;
     this.role = role;
     this.policy = identity.policy;
+    skipCheckov(
+      identity.policy,
+      ['CKV_AWS_111'],
+      "The Session Manager agent's writes (ssm:UpdateInstanceInformation, ssmmessages channels, ec2messages replies) take no resource in IAM; each acts only for the calling instance (its own registration, its own session channels).",
+    );
     acknowledgeFinding(identity.policy, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -3,7 +3,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { acknowledgeRule, skipCheckov } from './acknowledge';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 
 /**
  * Acknowledges, on one deploy-time custom-resource function, the NIST 800-53 findings that do not
@@ -32,22 +32,25 @@ export function acknowledgeDeployTimeFunction(fn: IConstruct, what: string): voi
   }
 }
 
+const confined = new WeakSet<CustomResourceProviderBase>();
+
 /**
  * Takes the AWS managed AWSLambdaBasicExecutionRole (create log groups and write to every log
  * group of the account) off one of aws-cdk-lib's own deploy-time providers (e.g. the one that
  * closes the VPC's default security group), and lets it write only to its own encrypted log
- * group instead. Tenants share accounts: no role of an environment may write to another
- * environment's logs (whose authorizer deny lines feed alarms). Idempotent per provider.
+ * group instead, created as `id` in `scope` (so it carries the scope's tags). Tenants share
+ * accounts: no role of an environment may write to another environment's logs (whose authorizer
+ * deny lines feed alarms). Once per provider.
  */
-export function confineProviderLogs(provider: CustomResourceProviderBase, encryptionKey: kms.IKey, removalPolicy: RemovalPolicy): void {
-  if (provider.node.tryFindChild('Logs')) return;
+export function confineProviderLogs(provider: CustomResourceProviderBase, scope: Construct, id: string, encryptionKey: kms.IKey, removalPolicy: RemovalPolicy): void {
+  if (confined.has(provider)) return;
   const role = provider.node.tryFindChild('Role') as CfnResource | undefined;
   const handler = provider.node.tryFindChild('Handler') as CfnResource | undefined;
   if (!role || !handler) return;
-  const logGroup = new logs.LogGroup(provider, 'Logs', { encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
+  confined.add(provider);
+  const logGroup = new logs.LogGroup(scope, id, { encryptionKey, retention: logs.RetentionDays.ONE_YEAR, removalPolicy });
   role.addPropertyDeletionOverride('ManagedPolicyArns');
   handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName });
-  handler.addResourceDependency(logGroup.node.defaultChild as CfnResource);
   provider.addToRolePolicy({ Sid: 'OwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] });
   // No acknowledgment: cdk-nag's IAM rules read iam.CfnRole / iam.CfnPolicy, and this role is a
   // plain CfnResource (test/compliance/acknowledgments.test.ts lists acknowledgments that answer nothing).
