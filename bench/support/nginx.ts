@@ -42,7 +42,8 @@ export function ensureNginx(log: (line: string) => void = (l) => console.error(l
   log('nginx is not installed: installing it from the Debian packages (apt-get update, apt-get install nginx) ...');
   const apt = (args: string[]) =>
     spawnSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // apt's output goes to stderr: the benchmark's stdout is its JSON result.
+      stdio: ['ignore', 2, 2],
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
       timeout: 15 * 60_000,
     }).status === 0;
