@@ -337,7 +337,7 @@ async function yardstick(geth: GethNode, gate: { port: number; pid: number }, au
         'HTTP: the raw keep-alive HTTP/1.1 client; WebSocket: the ws package (no compression), connections opened before and closed after each round; requests/s is calls (messages) answered per second. ' +
         'CPU µs/request = utime+stime of each process over the rounds / calls answered; proxy = the gate, or nginx master + worker',
       calls: {
-        eth_blockNumber: 'eth_blockNumber',
+        eth_blockNumber: 'the head block number (no state or EVM)',
         eth_call: 'eth_call without `to` (deployless) running NUMBER, MSTORE, RETURN against the latest state',
       },
       nginx: nginx
