@@ -15,7 +15,8 @@ import { freePort } from '../../test/support/moto';
 /** Where the nginx binary is, or why there is none. */
 export type NginxBinary = { readonly path: string; readonly version: string } | { readonly unavailable: string };
 
-function findNginx(): string | undefined {
+/** The nginx binary on PATH or in the usual sbin directories (nothing is installed). */
+export function findNginx(): string | undefined {
   for (const dir of [...(process.env.PATH ?? '').split(':').filter(Boolean), '/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']) {
     const p = join(dir, 'nginx');
     if (existsSync(p)) return p;
@@ -23,7 +24,7 @@ function findNginx(): string | undefined {
   return undefined;
 }
 
-function versionOf(path: string): string {
+export function versionOf(path: string): string {
   // `nginx -v` prints "nginx version: nginx/1.22.1" on stderr.
   const r = spawnSync(path, ['-v'], { encoding: 'utf8' });
   return /nginx\/(\S+)/.exec(`${r.stderr}${r.stdout}`)?.[1] ?? 'unknown';
