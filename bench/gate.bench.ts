@@ -13,7 +13,14 @@
  *    and paced (open-loop) loads below saturation: the latency the gate adds at a given load.
  * 3. The authorizer handler with real argon2id (Secrets Manager on moto): verification latency on
  *    cache misses, and cache-hit latency.
- * Writes bench/results/gate.json.
+ * 4. nginx as a same-run yardstick (issue #17): geth directly, through nginx (a plain reverse
+ *    proxy, bench/support/nginx.ts, installed from Debian's packages when missing) and through the
+ *    gate, interleaved: eth_blockNumber and eth_call over HTTP and over WebSocket
+ *    (bench/support/ws-load.ts), eth_subscribe newHeads through each path, and the two goal checks
+ *    (gate CPU per call <= 1.5x nginx's; throughput ratio within 0.10 of nginx's).
+ *    GATE_BENCH_ONLY=nginx runs this part alone and merges it into an existing gate.json.
+ * Writes bench/results/gate.json. Durations: GATE_BENCH_CONCURRENCY, _ROUNDS, _ROUND_MS, _SWEEP,
+ * _PACED, _CACHE_OPS, _SUBSCRIBE_MS (small values only to check that it runs; numbers from a quiet machine).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
