@@ -79,6 +79,7 @@ export interface NginxUpstreams {
  */
 export function nginxConfig(dir: string, port: number, upstreams: NginxUpstreams): string {
   return `# Written by bench/support/nginx.ts for the gate benchmark (a yardstick, not a deployment).
+# One worker: the gate is one Node.js thread, so both proxies get the same CPU budget.
 worker_processes 1;
 daemon off;
 master_process on;
