@@ -13,10 +13,17 @@
  *    and paced (open-loop) loads below saturation: the latency the gate adds at a given load.
  * 3. The authorizer handler with real argon2id (Secrets Manager on moto): verification latency on
  *    cache misses, and cache-hit latency.
- * Writes bench/results/gate.json.
+ * 4. nginx as a same-run yardstick (issue #17): geth directly, through nginx (a plain reverse
+ *    proxy, bench/support/nginx.ts, installed from Debian's packages when missing) and through the
+ *    gate, interleaved: eth_blockNumber and eth_call over HTTP and over WebSocket
+ *    (bench/support/ws-load.ts), eth_subscribe newHeads through each path, and the two goal checks
+ *    (gate CPU per call <= 1.5x nginx's; throughput ratio within 0.10 of nginx's).
+ *    GATE_BENCH_ONLY=nginx runs this part alone and merges it into an existing gate.json.
+ * Writes bench/results/gate.json. Durations: GATE_BENCH_CONCURRENCY, _ROUNDS, _ROUND_MS, _SWEEP,
+ * _PACED, _CACHE_OPS, _SUBSCRIBE_MS (small values only to check that it runs; numbers from a quiet machine).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LRUCache } from 'lru-cache';
@@ -26,9 +33,11 @@ import { authorizerEvent } from '../lambda/node-gate/lambda-authorizer';
 import { basicAuthorization } from '../lib/contracts/credential-format';
 import { CredentialService } from '../lambda/credentials/credential-service';
 import { envFor, freePort, startMoto } from '../test/support/moto';
-import { startGethNode } from '../test/support/geth-node';
+import { GethNode, startGethNode } from '../test/support/geth-node';
 import { clockTicks, cpuMicros } from './support/proc-cpu';
+import { ensureNginx, startNginx } from './support/nginx';
 import { rawLoad } from './support/raw-load';
+import { WsEndpoint, checkNewHeads, openWsConnections } from './support/ws-load';
 import { machine, summarize } from './stats';
 
 const BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] });
@@ -74,12 +83,14 @@ function gateStats(p: ChildProcess): Promise<GateCounters> {
 
 interface Target {
   readonly node: string;
-  readonly path: 'direct' | 'gate' | 'gate-undici';
+  readonly path: 'direct' | 'gate' | 'gate-undici' | 'nginx';
   readonly port: number;
   readonly headers: Record<string, string>;
-  /** The processes on this path (the client is this process). */
-  readonly pids: Record<string, number>;
+  /** The processes on this path (the client is this process); several pids are summed (nginx: master + worker). */
+  readonly pids: Record<string, number | readonly number[]>;
 }
+
+const cpuOf = (p: number | readonly number[]): number => (typeof p === 'number' ? cpuMicros(p) : p.reduce((a, pid) => a + cpuMicros(pid), 0));
 
 interface Sample {
   requests: number;
@@ -91,13 +102,14 @@ interface Sample {
   stealCores: number;
 }
 
-async function measure(t: Target, concurrency: number, durationMs: number, rate?: number): Promise<Sample> {
+/** One round on one path: `load` runs the requests; CPU and machine load are sampled around it. */
+async function measureWith(t: Target, load: () => Promise<{ requests: number; errors: number; seconds: number; latenciesMs: Float64Array }>): Promise<Sample> {
   const pids = { client: process.pid, ...t.pids };
-  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid)]));
+  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuOf(pid)]));
   const m0 = machineCpu();
-  const r = await rawLoad({ port: t.port, headers: t.headers, body: BODY, concurrency, durationMs, ...(rate ? { rate } : {}) });
+  const r = await load();
   const m1 = machineCpu();
-  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMicros(pid) - cpu0[k]]));
+  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuOf(pid) - cpu0[k]]));
   const ours = Object.values(cpu).reduce((a, b) => a + b, 0);
   const windowUs = r.seconds * 1e6;
   return {
@@ -109,6 +121,10 @@ async function measure(t: Target, concurrency: number, durationMs: number, rate?
     otherCores: round1(Math.max(0, (m1.busy - m0.busy - ours) / windowUs)),
     stealCores: round1((m1.steal - m0.steal) / windowUs),
   };
+}
+
+function measure(t: Target, concurrency: number, durationMs: number, rate?: number, body: string = BODY): Promise<Sample> {
+  return measureWith(t, () => rawLoad({ port: t.port, headers: t.headers, body, concurrency, durationMs, ...(rate ? { rate } : {}) }));
 }
 
 /** Aggregates the rounds of one path. */
@@ -215,6 +231,135 @@ function compareCaches() {
   };
 }
 
+// --- nginx as the yardstick (issue #17) ------------------------------------------------------
+
+/**
+ * The calls of the yardstick. eth_call is a deployless call (no `to`, as viem's deployless reads
+ * do): geth runs 9 bytes of EVM code (NUMBER, MSTORE, RETURN) against the latest state and answers
+ * the block number as 32 bytes; the EVM runs, and nothing has to be deployed first.
+ */
+const YARDSTICK_CALLS: Record<string, string> = {
+  eth_blockNumber: BODY,
+  eth_call: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_call', params: [{ data: '0x4360005260206000f3' }, 'latest'] }),
+};
+const SUBSCRIBE_MS = Number(process.env.GATE_BENCH_SUBSCRIBE_MS ?? 5000);
+
+interface YardstickPath {
+  readonly name: 'direct' | 'nginx' | 'gate';
+  readonly target: Target;
+  readonly ws: WsEndpoint;
+}
+type Aggregate = ReturnType<typeof aggregate>;
+
+/** The goal checks of issue #17: the gate's CPU per request at most 1.5x nginx's, its throughput ratio within 0.10 of nginx's. */
+function versusNginx(by: Record<string, Aggregate>) {
+  const { direct, gate, nginx } = by;
+  const gateThroughputRatio = round3(gate.requestsPerSecond / direct.requestsPerSecond);
+  if (!nginx) return { gateThroughputRatio };
+  const nginxThroughputRatio = round3(nginx.requestsPerSecond / direct.requestsPerSecond);
+  const gateCpuVsNginx = round3(gate.cpuUsPerRequest.proxy / nginx.cpuUsPerRequest.proxy);
+  const throughputRatioGap = round3(nginxThroughputRatio - gateThroughputRatio);
+  return {
+    gateThroughputRatio,
+    nginxThroughputRatio,
+    throughputRatioGap,
+    gateCpuVsNginx,
+    meetsCpuGoal: gateCpuVsNginx <= 1.5,
+    meetsThroughputGoal: throughputRatioGap <= 0.1,
+  };
+}
+
+/** Interleaved rounds (the order reversed every other round) over the paths, after a warm-up of each. */
+async function interleaved(paths: readonly YardstickPath[], round: (p: YardstickPath, ms: number) => Promise<Sample>) {
+  const samples = new Map<YardstickPath, Sample[]>(paths.map((p) => [p, []]));
+  for (const p of paths) await round(p, 1000);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const p of r % 2 === 0 ? paths : [...paths].reverse()) samples.get(p)!.push(await round(p, ROUND_MS));
+  }
+  const by: Record<string, Aggregate> = Object.fromEntries(paths.map((p) => [p.name, aggregate(samples.get(p)!)]));
+  return { ...by, ...versusNginx(by) };
+}
+
+/** One call over HTTP on every path, so a refused call fails here with its answer instead of as a table of errors. */
+async function checkAnswers(paths: readonly YardstickPath[]): Promise<void> {
+  for (const p of paths) {
+    for (const [method, body] of Object.entries(YARDSTICK_CALLS)) {
+      const res = await fetch(`http://127.0.0.1:${p.target.port}/`, { method: 'POST', headers: { 'content-type': 'application/json', ...p.target.headers }, body });
+      const text = await res.text();
+      if (res.status !== 200 || !text.includes('"result"')) throw new Error(`${method} through ${p.name}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    }
+  }
+}
+
+/**
+ * geth directly, through nginx (a plain reverse proxy: bench/support/nginx.ts) and through the
+ * gate, in one run: eth_blockNumber and eth_call over HTTP (the raw client) and over WebSocket
+ * (bench/support/ws-load.ts), and eth_subscribe newHeads through each path. nginx rows are left
+ * out, saying why, when nginx cannot be installed.
+ */
+async function yardstick(geth: GethNode, gate: { port: number; pid: number }, auth: Record<string, string>) {
+  const loadavgStart = readFileSync('/proc/loadavg', 'utf8').trim();
+  const binary = ensureNginx();
+  const gethPort = Number(new URL(geth.rpcUrl).port);
+  const nginx = 'path' in binary ? await startNginx(binary, { http: `127.0.0.1:${gethPort}`, ws: new URL(geth.wsUrl).host }) : undefined;
+  if (!nginx) console.error(`gate benchmark: the nginx rows are left out: ${'unavailable' in binary ? binary.unavailable : ''}`);
+  try {
+    // The same request bytes on every path (geth ignores the credential header).
+    const paths: YardstickPath[] = [
+      { name: 'direct', target: { node: 'geth', path: 'direct', port: gethPort, headers: auth, pids: { node: geth.pid } }, ws: { url: geth.wsUrl, headers: auth } },
+      ...(nginx
+        ? [
+            {
+              name: 'nginx' as const,
+              target: { node: 'geth', path: 'nginx' as const, port: nginx.port, headers: auth, pids: { proxy: nginx.pids, node: geth.pid } },
+              ws: { url: `ws://127.0.0.1:${nginx.port}/ws`, headers: auth },
+            },
+          ]
+        : []),
+      { name: 'gate', target: { node: 'geth', path: 'gate', port: gate.port, headers: auth, pids: { proxy: gate.pid, node: geth.pid } }, ws: { url: `ws://127.0.0.1:${gate.port}/ws`, headers: auth } },
+    ];
+    await checkAnswers(paths);
+    const http: Record<string, unknown> = {};
+    for (const [method, body] of Object.entries(YARDSTICK_CALLS)) {
+      http[method] = await interleaved(paths, (p, ms) => measure(p.target, CONCURRENCY, ms, undefined, body));
+    }
+    const ws: Record<string, unknown> = {};
+    for (const [method, body] of Object.entries(YARDSTICK_CALLS)) {
+      ws[method] = await interleaved(paths, async (p, ms) => {
+        const connections = await openWsConnections(p.ws, CONCURRENCY);
+        try {
+          return await measureWith(p.target, () => connections.run(body, ms));
+        } finally {
+          await connections.close();
+        }
+      });
+    }
+    const subscribe = await checkNewHeads(Object.fromEntries(paths.map((p) => [p.name, p.ws])), SUBSCRIBE_MS);
+    return {
+      machine: machine(),
+      loadavg: { start: loadavgStart, end: readFileSync('/proc/loadavg', 'utf8').trim() },
+      method:
+        `geth ${geth.version} directly, through nginx and through the gate (warm cache), ${CONCURRENCY} concurrent connections with one call in flight each, ` +
+        `${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s per path after a 1 s warm-up, the same client and request bytes on every path. ` +
+        'HTTP: the raw keep-alive HTTP/1.1 client; WebSocket: the ws package (no compression), connections opened before and closed after each round; requests/s is calls (messages) answered per second. ' +
+        'CPU µs/request = utime+stime of each process over the rounds / calls answered; proxy = the gate, or nginx master + worker',
+      calls: {
+        eth_blockNumber: 'the head block number (no state or EVM)',
+        eth_call: 'eth_call without `to` (deployless) running NUMBER, MSTORE, RETURN against the latest state',
+      },
+      nginx: nginx
+        ? { version: nginx.version, setup: 'Debian package, run by the benchmark with its own configuration (bench/support/nginx.ts): 1 worker process, keep-alive upstream, no access log', config: nginx.config }
+        : { unavailable: 'unavailable' in binary ? binary.unavailable : 'unknown' },
+      goals: { gateCpuVsNginx: '<= 1.5 (gate CPU per request / nginx CPU per request)', throughputRatioGap: "<= 0.10 (nginx's ratio vs direct minus the gate's)" },
+      http,
+      ws,
+      subscribe: { method: `eth_subscribe newHeads on every path at once for ${SUBSCRIBE_MS / 1000} s (geth seals a block a second); added delay is per block against the direct path`, ...subscribe },
+    };
+  } finally {
+    await nginx?.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (process.env.GATE_BENCH_ONLY === 'caches') {
     console.log(JSON.stringify(compareCaches()));
@@ -226,6 +371,25 @@ async function main(): Promise<void> {
   const authorizer = createAuthorizer(service, { nodeMembers: { 'validator-1': 'acme' }, log: () => undefined });
   const cred = await service.create({ memberId: 'acme' });
   const auth = { authorization: basicAuthorization(cred.credential.id, cred.secret) };
+
+  if (process.env.GATE_BENCH_ONLY === 'nginx') {
+    // Only the nginx yardstick, merged into the existing bench/results/gate.json.
+    const geth = await startGethNode();
+    const port = await freePort();
+    const gate = await child('gate-process.ts', { PORT: String(port), UPSTREAM_HTTP: geth.rpcUrl, UPSTREAM_WS: geth.wsUrl, ...envFor(moto.endpoint) });
+    try {
+      const y = await yardstick(geth, { port, pid: gate.pid! }, auth);
+      const path = join(__dirname, 'results', 'gate.json');
+      const previous = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+      writeFileSync(path, JSON.stringify({ ...previous, yardstick: y }, null, 2) + '\n');
+      console.log(JSON.stringify(y, null, 2));
+    } finally {
+      gate.kill();
+      await geth.stop();
+      await moto.stop();
+    }
+    return;
+  }
 
   // The nodes.
   const ganachePort = await freePort();
@@ -263,6 +427,7 @@ async function main(): Promise<void> {
   for (const c of SWEEP) sweep[c] = await compare(targets, c, 1, 2000);
   const paced: Record<string, unknown> = {};
   for (const rate of PACED) paced[rate] = await compare(targets, CONCURRENCY, 2, 3000, rate);
+  const nginxYardstick = await yardstick(geth, { port: gates.geth.port, pid: gates.geth.proc.pid! }, auth);
   const stats = { ganache: await gateStats(gates.ganache.proc), geth: await gateStats(gates.geth.proc) };
   const loadavgEnd = readFileSync('/proc/loadavg', 'utf8').trim();
 
@@ -308,6 +473,7 @@ async function main(): Promise<void> {
       method: `open loop: the offered requests/s spread over ${CONCURRENCY} connections (each paced, one request in flight), 2 alternating rounds of 3 s per path; requests/s achieved and latency at that load`,
       ...paced,
     },
+    yardstick: nginxYardstick,
     gateCounters: stats,
     caches,
     notes: [

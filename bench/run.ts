@@ -81,13 +81,15 @@ if (existsSync(gatePath)) {
         (x: Cmp) => [`${x.direct.requestsPerSecond} / ${x.direct.p50} / ${x.direct.p99}`, `${x.gate.requestsPerSecond} / ${x.gate.p50} / ${x.gate.p99}`, x.addedP99Ms, yes(x.meetsP99Target)],
       ),
     );
-  lines.push(
-    '## Authorizer',
-    '',
-    `argon2id ${g.authorizer.argon2id}: verification (cache miss) p50 ${g.authorizer.verifyMissMs.p50} ms, p99 ${g.authorizer.verifyMissMs.p99} ms;`,
-    `unknown id (decoy hash) p50 ${g.authorizer.unknownIdMissMs.p50} ms; cache hit p50 ${g.authorizer.cacheHitMs.p50} ms, p99 ${g.authorizer.cacheHitMs.p99} ms.`,
-    '',
-  );
+  lines.push(...yardstickSection(g.yardstick));
+  if (g.authorizer)
+    lines.push(
+      '## Authorizer',
+      '',
+      `argon2id ${g.authorizer.argon2id}: verification (cache miss) p50 ${g.authorizer.verifyMissMs.p50} ms, p99 ${g.authorizer.verifyMissMs.p99} ms;`,
+      `unknown id (decoy hash) p50 ${g.authorizer.unknownIdMissMs.p50} ms; cache hit p50 ${g.authorizer.cacheHitMs.p50} ms, p99 ${g.authorizer.cacheHitMs.p99} ms.`,
+      '',
+    );
 }
 const scalePath = join(dir, 'results', 'scale.json');
 if (existsSync(scalePath)) {
@@ -163,4 +165,100 @@ function synthSection(c: SynthComparison | undefined, what: string): string[] {
         ]
       : []),
   ];
+}
+
+/** The gate beside nginx (issue #17, `yardstick` in gate.json): a table per call and transport, and the two goal checks. */
+function yardstickSection(y: Yardstick | undefined): string[] {
+  const out = ['## Node gate vs. nginx (same run, same node)', ''];
+  if (!y) return [...out, '(gate.json has no nginx yardstick yet: run `npm run bench gate`, or `GATE_BENCH_ONLY=nginx npx tsx bench/gate.bench.ts` for this section alone.)', ''];
+  out.push(
+    `${y.method}; ${y.machine.cpus} cores (${y.machine.cpuModel}), Node ${y.machine.node}, ${y.machine.date}; load average ${y.loadavg.start.split(' ').slice(0, 3).join(' ')} at the start.`,
+    '',
+    y.nginx.version
+      ? `- nginx ${y.nginx.version}: ${y.nginx.setup}.`
+      : `- **nginx rows left out**: ${y.nginx.unavailable}`,
+    ...Object.entries(y.calls).map(([m, what]) => `- ${m}: ${what}`),
+    `- Goals (issue #17): CPU ${y.goals.gateCpuVsNginx}; throughput ratio gap ${y.goals.throughputRatioGap}.`,
+    '',
+  );
+  const met = (b: boolean) => (b ? 'met' : 'not met');
+  const transports: [string, string, Record<string, YardstickCmp>][] = [
+    ['HTTP', 'requests/s', y.http],
+    ['WebSocket', 'messages/s', y.ws],
+  ];
+  for (const [transport, unit, byCall] of transports) {
+    for (const [call, c] of Object.entries(byCall)) {
+      const row = (label: string, p: YardstickPath | undefined, ratio: number | string) =>
+        p
+          ? `| ${label} | ${p.requestsPerSecond}${p.errors ? ` (${p.errors} errors)` : ''} | ${ratio} | ${p.p50} | ${p.p99} | ${['client', 'proxy', 'node'].map((k) => p.cpuUsPerRequest[k] ?? '-').join(' / ')} (${p.cpuUsPerRequest.total}) | ${Math.max(...p.otherLoadCores)} |`
+          : `| ${label} | not measured | | | | | |`;
+      out.push(
+        `### ${call} over ${transport}`,
+        '',
+        `| path | ${unit} | ratio vs direct | p50 ms | p99 ms | CPU µs per call: client / proxy / node (total) | other load, cores |`,
+        '|---|---|---|---|---|---|---|',
+        row('direct', c.direct, 1),
+        row('nginx', c.nginx, c.nginxThroughputRatio ?? '-'),
+        row('the gate (warm cache)', c.gate, c.gateThroughputRatio),
+        '',
+        c.nginx && c.gateCpuVsNginx !== undefined && c.throughputRatioGap !== undefined
+          ? `Gate CPU per request / nginx's: ${c.gateCpuVsNginx} (goal <= 1.5: ${met(!!c.meetsCpuGoal)}); throughput ratio vs direct: gate ${c.gateThroughputRatio}, nginx ${c.nginxThroughputRatio}, ` +
+              `gap ${c.throughputRatioGap} (goal <= 0.10: ${met(!!c.meetsThroughputGoal)}).`
+          : 'Goals not checked: no nginx in this run.',
+        '',
+      );
+    }
+  }
+  const s = y.subscribe;
+  out.push(
+    `### eth_subscribe newHeads over WebSocket`,
+    '',
+    `${s.method}.`,
+    '',
+    '| path | notifications | added delay ms: median / max (blocks compared) |',
+    '|---|---|---|',
+    ...Object.keys(s.notifications).map((p) => {
+      const d = s.addedDelayMs[p];
+      const failed = s.failed[p] ? ` (failed: ${s.failed[p]})` : '';
+      return `| ${p} | ${s.notifications[p]}${failed} | ${d ? `${d.median} / ${d.max} (${d.blocks})` : '-'} |`;
+    }),
+    '',
+  );
+  return out;
+}
+
+interface YardstickPath {
+  requestsPerSecond: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  cpuUsPerRequest: Record<string, number>;
+  otherLoadCores: number[];
+}
+interface YardstickCmp {
+  direct: YardstickPath;
+  gate: YardstickPath;
+  nginx?: YardstickPath;
+  gateThroughputRatio: number;
+  nginxThroughputRatio?: number;
+  throughputRatioGap?: number;
+  gateCpuVsNginx?: number;
+  meetsCpuGoal?: boolean;
+  meetsThroughputGoal?: boolean;
+}
+interface Yardstick {
+  machine: { cpus: number; cpuModel: string; node: string; date: string };
+  loadavg: { start: string; end: string };
+  method: string;
+  calls: Record<string, string>;
+  nginx: { version?: string; setup?: string; unavailable?: string };
+  goals: { gateCpuVsNginx: string; throughputRatioGap: string };
+  http: Record<string, YardstickCmp>;
+  ws: Record<string, YardstickCmp>;
+  subscribe: {
+    method: string;
+    notifications: Record<string, number>;
+    failed: Record<string, string>;
+    addedDelayMs: Record<string, { median: number; max: number; blocks: number }>;
+  };
 }
