@@ -16,7 +16,7 @@ import { Genesis, buildGenesis } from '../chain/genesis';
 import { enodeUrl, generateNodeKey, nodeIdentity } from '../chain/keys';
 import { BlockchainClient } from '../chain/protocols';
 import { NODE_DATA_DIR, RpcPorts, clientArguments, gethConfigToml, gethLayout } from '../nodes/client-command';
-import { ManagedProcess, ProcessGroup, freePort, waitUntil } from './processes';
+import { ManagedProcess, ProcessGroup, freePort, tail, waitUntil } from './processes';
 
 const run = promisify(execFile);
 
@@ -165,9 +165,10 @@ export async function startGethNetwork(opts: LocalGethNetworkOptions): Promise<L
       await waitUntil(`block ${minHeight} on ${n.id}`, async () => parseInt(await jsonRpc<string>(n.rpcUrl, 'eth_blockNumber'), 16) >= minHeight, timeout, n.process);
     }
   } catch (e) {
-    const all = logs();
+    // Which node failed is in the message; the others' last lines say whether they peered and sealed.
+    const others = nodes.map((n) => `--- ${n.id} (${n.role})\n${tail(n.process.log())}`).join('\n');
     await stop();
-    throw new Error(`${(e as Error).message}\nevery node's log:\n${all}`);
+    throw new Error(`${(e as Error).message}\nthe nodes' logs end with:\n${others}`);
   }
   return {
     chain,

@@ -117,6 +117,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
   }
 }
 
-function tail(log: string): string {
-  return log.split('\n').slice(-15).join('\n');
+/** The last `lines` lines of a log. */
+export function tail(log: string, lines = 15): string {
+  return log.split('\n').slice(-lines).join('\n');
 }
