@@ -28,10 +28,10 @@ import { EnvironmentConfig, environmentStackName } from '../config/tenant-config
 import { credentialSecretPrefix } from '../contracts/credential-format';
 import { CredentialService } from '../../lambda/credentials/credential-service';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../contracts/registration-format';
-import { LocalGethNode, jsonRpc, startGethNetwork } from './geth-network';
+import { LocalGethNetwork, jsonRpc, startGethNetwork } from './geth-network';
 import { LocalLambda, serveLocalLambda } from './local-lambda';
 import { ManagementServer, serveManagementApi } from './management-server';
-import { LOCAL_AWS_REGION, startMotoServer } from './moto-server';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION, startMotoServer } from './moto-server';
 import { ManagedProcess, ProcessGroup, freePort, waitUntil } from './processes';
 
 /** The chain that runs locally for an environment, and why it differs from AWS when it does. */
@@ -87,6 +87,11 @@ export interface LocalEnvironmentOptions {
   readonly startTimeoutMs?: number;
   /** Aborts start-up: everything started so far is stopped and startLocalEnvironment rejects. */
   readonly signal?: AbortSignal;
+  /**
+   * Everything each process (moto, geth per node, gate per node) writes, as it writes it, with the
+   * process's name. @default - kept only as each process's log tail
+   */
+  readonly onOutput?: (processName: string, text: string) => void;
   /** How long the gate caches an allow (its production default is 30 s). @default - the gate's default */
   readonly gateAllowTtlSeconds?: number;
 }
@@ -108,6 +113,11 @@ export interface LocalEnvironment {
   readonly environmentId: string;
   readonly chain: LocalChain;
   readonly nodes: readonly LocalNodeEndpoint[];
+  /**
+   * The chain's clients as the gates reach them (their own JSON-RPC on 127.0.0.1, the genesis,
+   * their log tails): for diagnostics and tests, never handed to a dApp.
+   */
+  readonly network: LocalGethNetwork;
   /** The management API base URL (BLOCKCHAIN_TENANCY_ENDPOINT). */
   readonly managementEndpoint: string;
   /** The key pair that signs management API requests (local only; SigV4 is verified). */
@@ -124,6 +134,44 @@ export interface LocalEnvironment {
   onProcessExit(fn: (name: string, how: string, log: string) => void): void;
   /** Stops every process and server and removes the temporary directory. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** What a node's gate needs to run on this machine. */
+export interface LocalGateSettings {
+  readonly nodeId: string;
+  /** The authorizer function's name (served by lib/local/local-lambda.ts). */
+  readonly authorizerFunction: string;
+  /** The Lambda Invoke endpoint (AWS_ENDPOINT_URL_LAMBDA). */
+  readonly lambdaEndpoint: string;
+  readonly port: number;
+  /** The client's JSON-RPC over HTTP and WebSocket. */
+  readonly upstreamHttp: string;
+  readonly upstreamWs: string;
+  /** ALLOW_TTL_SECONDS. @default - the gate's default */
+  readonly allowTtlSeconds?: number;
+}
+
+/**
+ * The gate's environment on this machine: the node's gate.env (NODE_ID, AUTHORIZER_FUNCTION,
+ * GATE_PORT, UPSTREAM_*), bound to 127.0.0.1, with the local AWS credentials and its Lambda
+ * client pointed at the local Invoke endpoint. Nothing else of this process's environment.
+ */
+export function localGateEnvironment(s: LocalGateSettings): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    NODE_ID: s.nodeId,
+    AUTHORIZER_FUNCTION: s.authorizerFunction,
+    GATE_PORT: String(s.port),
+    GATE_HOST: '127.0.0.1',
+    UPSTREAM_HTTP: s.upstreamHttp,
+    UPSTREAM_WS: s.upstreamWs,
+    ...(s.allowTtlSeconds !== undefined ? { ALLOW_TTL_SECONDS: String(s.allowTtlSeconds) } : {}),
+    AWS_REGION: LOCAL_AWS_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_LAMBDA: s.lambdaEndpoint,
+  };
 }
 
 /** Where the gate's entry point is: the TypeScript source in the repository, the build when installed. */
@@ -147,6 +195,8 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
   let stopped: Promise<void> | undefined;
   let exitListener: ((name: string, how: string, log: string) => void) | undefined;
   processes.onUnexpectedExit((p, code, signal) => exitListener?.(p.name, code !== null ? `exit code ${code}` : `signal ${signal}`, p.log()));
+  const onOutput = opts.onOutput;
+  if (onOutput) processes.onOutput((p, text) => onOutput(p.name, text));
   const stop = () =>
     (stopped ??= (async () => {
       await processes.stopAll();
@@ -218,7 +268,7 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
 
     // The chain, with a developer account funded in the local genesis.
     const developer = Wallet.createRandom();
-    const geths: LocalGethNode[] = await startGethNetwork({
+    const network = await startGethNetwork({
       geth: opts.geth,
       chain: local.chain,
       dir,
@@ -230,30 +280,25 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
     // The real gate per node, as its own process, configured as the node's gate.env.
     const entry = gateEntry();
     const nodes: LocalNodeEndpoint[] = [];
-    for (const g of geths) {
+    for (const g of network.nodes) {
       const port = await freePort();
       const gate = processes.start(`gate ${g.id}`, entry.command, entry.args, {
         cwd: entry.cwd,
-        env: {
-          PATH: process.env.PATH ?? '',
-          HOME: process.env.HOME ?? '/tmp',
-          NODE_ID: g.id,
-          AUTHORIZER_FUNCTION: authorizerName,
-          GATE_PORT: String(port),
-          UPSTREAM_HTTP: g.rpcUrl,
-          UPSTREAM_WS: g.wsUrl,
-          ...(opts.gateAllowTtlSeconds !== undefined ? { ALLOW_TTL_SECONDS: String(opts.gateAllowTtlSeconds) } : {}),
-          AWS_REGION: LOCAL_AWS_REGION,
-          AWS_ACCESS_KEY_ID: moto.clientConfig.credentials.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: moto.clientConfig.credentials.secretAccessKey,
-          AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
-        },
+        env: localGateEnvironment({
+          nodeId: g.id,
+          authorizerFunction: authorizerName,
+          lambdaEndpoint: lambda.endpoint,
+          port,
+          upstreamHttp: g.rpcUrl,
+          upstreamWs: g.wsUrl,
+          ...(opts.gateAllowTtlSeconds !== undefined ? { allowTtlSeconds: opts.gateAllowTtlSeconds } : {}),
+        }),
       });
       nodes.push({ id: g.id, member: g.member, role: g.role, httpUrl: `http://127.0.0.1:${port}/`, wsUrl: `ws://127.0.0.1:${port}/ws`, gatePid: gate.pid, clientPid: g.process.pid });
       // Up when it refuses an unauthenticated call with 401 (it answers only after it listens).
       await waitUntil(`the gate of ${g.id} on port ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(2000) })).status === 401, timeout, gate);
     }
-    await jsonRpc<string>(geths[0].rpcUrl, 'eth_blockNumber');
+    await jsonRpc<string>(network.nodes[0].rpcUrl, 'eth_blockNumber');
     if (opts.signal?.aborted) throw new Error('start-up aborted');
     opts.signal?.removeEventListener('abort', onAbort);
     return {
@@ -261,6 +306,7 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
       environmentId,
       chain: local,
       nodes,
+      network,
       managementEndpoint: api.endpoint,
       apiCredentials,
       developerAccount: { address: developer.address, privateKey: developer.privateKey },

@@ -36,6 +36,7 @@ export class ProcessGroup {
   private readonly procs: ManagedProcess[] = [];
   private stopping = false;
   private onExit?: (p: ManagedProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+  private output?: (p: ManagedProcess, text: string) => void;
 
   /** Every process started so far. */
   public get processes(): readonly ManagedProcess[] {
@@ -47,13 +48,20 @@ export class ProcessGroup {
     this.onExit = fn;
   }
 
+  /** Called with everything a process of the group writes (stdout and stderr), as it writes it. */
+  public onOutput(fn: (p: ManagedProcess, text: string) => void): void {
+    this.output = fn;
+  }
+
   /** Starts a process; `stopSignal` is what stops it cleanly (geth: SIGINT). */
   public start(name: string, command: string, args: readonly string[], options: SpawnOptions = {}, stopSignal: NodeJS.Signals = 'SIGTERM'): ManagedProcess {
     if (this.stopping) throw new Error(`not starting ${name}: the processes are being stopped`);
     const child = spawn(command, [...args], { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const keep = (d: Buffer) => {
-      log = (log + d.toString()).slice(-16_384);
+      const text = d.toString();
+      log = (log + text).slice(-16_384);
+      this.output?.(managed, text);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -109,6 +117,7 @@ export async function waitUntil(what: string, check: () => Promise<boolean>, tim
   }
 }
 
-function tail(log: string): string {
-  return log.split('\n').slice(-15).join('\n');
+/** The last `lines` lines of a log. */
+export function tail(log: string, lines = 15): string {
+  return log.split('\n').slice(-lines).join('\n');
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   ContractFactory,
   Contract,
@@ -14,15 +15,17 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { Web3, HttpProvider as Web3HttpProvider, WebSocketProvider as Web3WebSocketProvider } from 'web3';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeRole } from '../../lib';
-import { rpc } from '../support/geth';
-import { GethNetwork, startGethNetwork } from '../support/geth-network';
-import { AppCredential, GatedEnvironment, startGatedEnvironment } from '../support/gated-environment';
+import { BlockchainClient, ConsensusProtocol, NodeRole } from '../../lib';
+import { LocalGethNetwork } from '../../lib/local/geth-network';
+import { LocalEnvironment, startLocalEnvironment } from '../../lib/local/local-environment';
+import { gethBinary, rpc } from '../support/geth';
+import { venvBin } from '../support/moto';
 
-// From zero to a deployed contract, as a dApp developer meets a new environment: a real geth
-// 1.13.15 Clique network (two signers, one member node) built from the library's genesis and
-// client arguments, the real gate and authorizer in front of every node (credentials in Secrets
-// Manager on moto), and ethers v6, web3.js v4 and viem 2 with their DEFAULT fee settings. Each
+// From zero to a deployed contract, as a dApp developer meets a new environment: the environment
+// as `blockchain-tenancy local` runs it (lib/local/local-environment.ts) from an environment config
+// whose chain has two signers and one member node: a real geth 1.13.15 Clique network built from
+// the library's genesis and client arguments, the real gate process and authorizer in front of
+// every node (credentials in Secrets Manager on moto), and ethers v6, web3.js v4 and viem 2 with their DEFAULT fee settings. Each
 // library funds a fresh account from the genesis-prefunded account (this test holds its key; the
 // chain config only ever sees the address), deploys a contract, calls it, sends a transaction to
 // the member node and sees it mined, and subscribes to newHeads over WebSocket, with the
@@ -64,34 +67,63 @@ function compile(evmVersion?: string): Compiled {
 describe('dApp clients with default fee settings on a geth Clique environment, through the gate', () => {
   // The genesis-prefunded account: its key lives only in this test; the chain config gets the address.
   const funder = new Wallet(generatePrivateKey());
-  let net: GethNetwork;
-  let env: GatedEnvironment;
-  let cred: AppCredential;
+  let local: LocalEnvironment;
+  let net: LocalGethNetwork;
+  let cred: { id: string; secret: string };
   let london: Compiled;
-  const wsUrlOf = (nodeId: string) => env.gateUrl(nodeId).replace(/^http/, 'ws') + '/ws';
+  // What the gates, the authorizer and the nodes wrote: everything, not only the log tails.
+  const logs: string[] = [];
+  const nodeOutput: string[] = [];
+  /** The gate of a node, e.g. http://127.0.0.1:PORT (no credentials). */
+  const gateUrl = (nodeId: string) => local.nodes.find((n) => n.id === nodeId)!.httpUrl.replace(/\/$/, '');
+  const wsUrlOf = (nodeId: string) => gateUrl(nodeId).replace(/^http/, 'ws') + '/ws';
+  const env = {
+    gateUrl,
+    logs,
+    /** `http://ID:SECRET@127.0.0.1:PORT/` (or ws://.../ws): the URL form users write. */
+    urlWithCredential: (nodeId: string, c: typeof cred, scheme: 'http' | 'ws' = 'http') =>
+      `${scheme}://${c.id}:${c.secret}@${new URL(gateUrl(nodeId)).host}${scheme === 'ws' ? '/ws' : '/'}`,
+    /** The `Authorization` header value of a credential (the header form). */
+    authorization: (c: typeof cred) => `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`,
+  };
 
   beforeAll(async () => {
-    net = await startGethNetwork({
-      chainId: CHAIN_ID,
-      blockPeriodSeconds: 1,
-      members: [{ id: 'acme' }],
-      prefundedAccounts: [{ address: funder.address.toLowerCase(), balance: parseEther('1000000').toString() }],
-      nodes: [
-        { id: 'signer-1', member: 'acme', role: NodeRole.VALIDATOR },
-        { id: 'signer-2', member: 'acme', role: NodeRole.VALIDATOR },
-        { id: 'member-1', member: 'acme', role: NodeRole.MEMBER },
-      ],
+    local = await startLocalEnvironment({
+      tenantId: 'acme',
+      environmentId: 'dev',
+      environment: {
+        id: 'dev',
+        cidr: '10.11.0.0/16',
+        chain: {
+          client: BlockchainClient.GETH,
+          consensus: ConsensusProtocol.CLIQUE,
+          chainId: CHAIN_ID,
+          blockPeriodSeconds: 1,
+          members: [{ id: 'acme' }],
+          prefundedAccounts: [{ address: funder.address.toLowerCase(), balance: parseEther('1000000').toString() }],
+          nodes: [
+            { id: 'signer-1', member: 'acme', role: NodeRole.VALIDATOR },
+            { id: 'signer-2', member: 'acme', role: NodeRole.VALIDATOR },
+            { id: 'member-1', member: 'acme', role: NodeRole.MEMBER },
+          ],
+        },
+      },
+      geth: gethBinary(),
+      motoServer: join(venvBin(), 'moto_server'),
+      log: (e) => logs.push(JSON.stringify(e)),
+      onOutput: (name, text) => (name.startsWith('geth ') ? nodeOutput : logs).push(text),
     });
-    env = await startGatedEnvironment(net.nodes.map((n) => ({ id: n.id, member: 'acme', rpcUrl: n.rpcUrl, wsUrl: n.wsUrl })));
-    cred = await env.issue('acme');
+    net = local.network;
+    // Issued as the issuer does it (the plaintext secret is returned once).
+    const created = await local.credentials.create({ memberId: 'acme', description: 'e2e dApp' });
+    cred = { id: created.credential.id, secret: created.secret };
     // solc 0.8.37 targets Osaka by default; geth 1.13.15 seals Clique only up to London (README
     // "Clients and consensus"), so contracts for this chain are compiled for London.
     london = compile('london');
   }, 600_000);
 
   afterAll(async () => {
-    await env?.stop();
-    await net?.stop();
+    await local?.stop();
   });
 
   it('the chain runs London rules, funds the configured account, and solc defaults target a newer EVM', async () => {
@@ -233,6 +265,8 @@ describe('dApp clients with default fee settings on a geth Clique environment, t
     expect(env.logs.join('\n')).not.toContain(cred.secret);
     expect(net.logs()).not.toContain(cred.secret);
     expect(net.logs()).not.toMatch(/unauthorized signer/i);
+    expect(nodeOutput.join('')).not.toContain(cred.secret);
+    expect(nodeOutput.join('')).not.toMatch(/unauthorized signer/i);
   });
 });
 

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { encodeNodeMembers } from '../../lib/contracts/node-members';
 import { CredentialService } from '../../lambda/credentials/credential-service';
+import { LocalLambda, serveLocalLambda } from '../../lib/local/local-lambda';
 import { AUTHORIZER_ALLOW_TTL_SECONDS, REVOCATION_BOUND_SECONDS } from '../../lib/contracts/revocation';
 import { allowedMethods } from '../../lib/contracts/rpc-policy';
 import { GateProcess, startGateProcess } from '../support/gate-process';
 import { LocalNode, startGanacheOn } from '../support/ganache';
 import { HostileCase, hostileCases, prng } from '../support/hostile-json-rpc';
-import { LambdaEndpoint, startLambdaEndpoint } from '../support/lambda-invoke';
 import { MotoServer, envFor, freePort, startMoto } from '../support/moto';
 import { RecordingNode, startRecordingNode } from '../support/recording-node';
 
@@ -22,7 +22,7 @@ describe('the node gate process under hostile input, revocation and a dead clien
   let ganache: LocalNode;
   let ganachePort: number;
   let node: RecordingNode;
-  let lambda: LambdaEndpoint;
+  let lambda: LocalLambda;
   let gate: GateProcess;
   let service: CredentialService;
   let auth: string;
@@ -44,7 +44,7 @@ describe('the node gate process under hostile input, revocation and a dead clien
     });
     vi.spyOn(console, 'log').mockImplementation((line: unknown) => void authorizerLogs.push(String(line)));
     const { handler } = await import('../../lambda/authorizer/index');
-    lambda = await startLambdaEndpoint('acme-dev-authorizer', (event) => handler(event as Parameters<typeof handler>[0]));
+    lambda = await serveLocalLambda({ 'acme-dev-authorizer': (event) => handler(event as Parameters<typeof handler>[0]) });
     service = new CredentialService({ secretsManager: new SecretsManagerClient(moto.clientConfig), tenantId: 'acme', environmentId: 'dev' });
     const c = await service.create({ memberId: 'acme', description: 'fuzz' });
     secrets.push(c.secret);
@@ -55,7 +55,7 @@ describe('the node gate process under hostile input, revocation and a dead clien
   afterAll(async () => {
     vi.restoreAllMocks();
     await gate?.stop();
-    await lambda?.stop();
+    await lambda?.close();
     await node?.stop();
     await ganache?.stop();
     await moto?.stop();

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeRole } from '../../lib';
-import { rpc } from '../support/geth';
-import { GethNetwork, startGethNetwork } from '../support/geth-network';
+import { LocalGethNetwork, startGethNetwork } from '../../lib/local/geth-network';
+import { gethBinary, gethChain, rpc } from '../support/geth';
 
 // A real Clique network on geth 1.13.15 over loopback, from the library's own key generation,
 // genesis builder, enode URLs, data layout and client arguments: two signers and one member node.
@@ -11,12 +11,13 @@ import { GethNetwork, startGethNetwork } from '../support/geth-network';
 // both signers loaded the genesis signers, found each other through the generated static nodes,
 // and seal; the member only follows.
 describe('generated Clique genesis on a real geth 1.13.15 network', () => {
-  let net: GethNetwork;
+  let net: LocalGethNetwork;
   const funder = Wallet.createRandom(); // the key stays in this test; the config gets the address
 
   beforeAll(async () => {
-    net = await startGethNetwork(
-      {
+    net = await startGethNetwork({
+      geth: gethBinary(),
+      chain: gethChain({
         blockPeriodSeconds: 1,
         chainId: 424242,
         prefundedAccounts: [{ address: funder.address, balance: parseEther('1000').toString() }],
@@ -26,9 +27,9 @@ describe('generated Clique genesis on a real geth 1.13.15 network', () => {
           { id: 'signer-2', member: 'acme', role: NodeRole.VALIDATOR },
           { id: 'globex-1', member: 'globex', role: NodeRole.MEMBER },
         ],
-      },
-      { minHeight: 4 },
-    );
+      }),
+      minHeight: 4,
+    });
   }, 600_000);
 
   afterAll(async () => {

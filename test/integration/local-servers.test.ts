@@ -1,10 +1,17 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps } from '../../lambda/management/api';
+import { NodeRole } from '../../lib';
+import { startGethNetwork } from '../../lib/local/geth-network';
 import { LocalLambda, serveLocalLambda } from '../../lib/local/local-lambda';
 import { ManagementServer, serveManagementApi } from '../../lib/local/management-server';
+import { ProcessGroup } from '../../lib/local/processes';
+import { gethChain } from '../support/geth';
 
 // The local stand-ins of `blockchain-tenancy local` under hostile input: they must answer as the
 // AWS service they replace and never die.
@@ -84,5 +91,33 @@ describe('local Lambda Invoke endpoint and management API front', () => {
     expect(big.status).toBe(413);
     expect(ssmCalls).toEqual([]); // nothing reached the handler
     expect((await fetch(`${api.endpoint}/environments`)).status).toBe(403); // still serving
+  });
+});
+
+// The geth network starter when a client will not start: it says which node and why, with every
+// node's last lines, and leaves nothing behind (no process, no temporary directory).
+describe('local geth network start-up failure', () => {
+  it('reports the node that died with the nodes\' log tails, stops the others and removes its directory', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'fake-geth-'));
+    try {
+      // `geth --datadir D init|account ...` succeed; the node itself refuses to start.
+      const fake = join(bin, 'geth');
+      writeFileSync(fake, '#!/bin/sh\ncase "$3" in init|account) exit 0;; esac\necho "Fatal: fake geth will not start on $$" >&2\nexit 1\n', { mode: 0o755 });
+      const before = new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('blockchain-tenancy-geth-')));
+      const processes = new ProcessGroup();
+      const chain = gethChain({ chainId: 424242, blockPeriodSeconds: 1, nodes: [{ id: 'validator-1', member: 'default', role: NodeRole.VALIDATOR }, { id: 'member-1', member: 'default', role: NodeRole.MEMBER }] });
+      const failure = await startGethNetwork({ geth: fake, chain, processes, startTimeoutMs: 20_000 }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(failure?.message).toMatch(/^geth validator-1 on http:\/\/127\.0\.0\.1:\d+: geth validator-1 exited \(code 1\)/);
+      expect(failure?.message).toContain("the nodes' logs end with:");
+      expect(failure?.message).toMatch(/--- member-1 \(member\)\nFatal: fake geth will not start/);
+      expect(processes.processes.map((p) => p.name)).toEqual(['geth validator-1', 'geth member-1']);
+      expect(processes.processes.every((p) => p.exited())).toBe(true);
+      expect(readdirSync(tmpdir()).filter((d) => d.startsWith('blockchain-tenancy-geth-') && !before.has(d))).toEqual([]);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The node gate as it runs on a node: lambda/node-gate bundled by esbuild into one index.js (the
  * options of the node-program asset in lib/assets/bundled-assets.ts) and started with `node`,
- * configured only through its environment, invoking its authorizer through the AWS SDK's Lambda
+ * configured only through its environment (the one `blockchain-tenancy local` gives each gate:
+ * lib/local/local-environment.ts localGateEnvironment), invoking its authorizer through the AWS SDK's Lambda
  * client (pointed at a local Invoke endpoint).
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -9,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
-import { MOTO_CREDENTIALS, MOTO_REGION, freePort } from './moto';
+import { localGateEnvironment } from '../../lib/local/local-environment';
+import { freePort } from '../../lib/local/processes';
 
 export interface GateProcess {
   readonly port: number;
@@ -53,20 +55,8 @@ export async function startGateProcess(env: {
   const port = await freePort();
   const proc = spawn(process.execPath, [gateBundle()], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ID: env.nodeId,
-      AUTHORIZER_FUNCTION: env.authorizerFunction,
-      GATE_PORT: String(port),
-      GATE_HOST: '127.0.0.1',
-      UPSTREAM_HTTP: env.upstreamHttp,
-      UPSTREAM_WS: env.upstreamWs,
-      AWS_REGION: MOTO_REGION,
-      AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey,
-      AWS_ENDPOINT_URL_LAMBDA: env.lambdaEndpoint,
-      ...env.extra,
-    },
+    // The environment `blockchain-tenancy local` gives each gate, plus the test's extras.
+    env: { ...localGateEnvironment({ ...env, port }), ...env.extra },
   });
   let output = '';
   proc.stdout?.on('data', (d: Buffer) => (output += d.toString()));

@@ -2,14 +2,14 @@
  * A one-signer Clique network on geth 1.13.15 (scripts/ensure-geth.sh), sealing a block a second,
  * with JSON-RPC over HTTP and WebSocket on 127.0.0.1: the library's own genesis and production
  * client arguments (lib/nodes/client-command.ts: eth,net,web3 APIs; vhosts localhost,127.0.0.1;
- * the signer unlocked), started by test/support/geth-network.ts. Used by the gate benchmark and
- * test/e2e/gate-geth.test.ts as the real client behind the gate.
+ * the signer unlocked), started by lib/local/geth-network.ts (the starter of `blockchain-tenancy
+ * local`). Used by the gate benchmark and test/e2e/gate-geth.test.ts as the real client behind the gate.
  */
 import { execFileSync } from 'node:child_process';
 import { parseEther } from 'ethers';
 import { NodeRole } from '../../lib';
-import { gethBinary } from './geth';
-import { startGethNetwork } from './geth-network';
+import { startGethNetwork } from '../../lib/local/geth-network';
+import { gethBinary, gethChain } from './geth';
 
 export interface GethNode {
   readonly rpcUrl: string;
@@ -26,12 +26,17 @@ export interface GethNode {
  * every method geth has.
  */
 export async function startGethNode(apis?: readonly string[]): Promise<GethNode> {
-  const version = /Version: (\S+)/.exec(execFileSync(gethBinary(), ['version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
-  const net = await startGethNetwork(
-    { chainId: 424242, blockPeriodSeconds: 1, nodes: [{ id: 'validator-1', member: 'default', role: NodeRole.VALIDATOR }] },
+  const geth = gethBinary();
+  const version = /Version: (\S+)/.exec(execFileSync(geth, ['version'], { encoding: 'utf8' }))?.[1] ?? 'unknown';
+  const net = await startGethNetwork({
+    geth,
+    chain: gethChain({ chainId: 424242, blockPeriodSeconds: 1, nodes: [{ id: 'validator-1', member: 'default', role: NodeRole.VALIDATOR }] }),
     // The signer holds ether, so a bypass of the gate would have something to spend.
-    { minHeight: 1, timeoutMs: 60_000, fundNodes: parseEther('1000').toString(), ...(apis ? { apis } : {}) },
-  );
+    fundNodes: parseEther('1000').toString(),
+    minHeight: 1,
+    startTimeoutMs: 60_000,
+    ...(apis ? { apis } : {}),
+  });
   const node = net.nodes[0];
-  return { rpcUrl: node.rpcUrl, wsUrl: node.wsUrl, pid: node.process.process.pid!, signer: node.address, version, stop: () => net.stop() };
+  return { rpcUrl: node.rpcUrl, wsUrl: node.wsUrl, pid: node.process.pid, signer: node.address, version, stop: () => net.stop() };
 }

@@ -1,5 +1,6 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { BlockchainClient, ChainSpec, ConsensusProtocol, ResolvedChainSpec, resolveChainSpec } from '../../lib';
 
 /** Path of a geth 1.13.15 binary, built from the Go module proxy on first use (~2 min). */
 export function gethBinary(): string {
@@ -10,44 +11,15 @@ export function gethBinary(): string {
   }).trim();
 }
 
-/** A running geth process. */
-export interface GethProcess {
-  readonly process: ChildProcess;
-  /** The last 8 KB of its log, for failure messages. */
-  log(): string;
-  stop(): Promise<void>;
+/**
+ * A chain spec resolved as the library resolves a config's, on geth + Clique unless it says
+ * otherwise (what lib/local/geth-network.ts runs). Throws with the problems when it is refused.
+ */
+export function gethChain(spec: ChainSpec): ResolvedChainSpec {
+  const { resolved, problems } = resolveChainSpec({ client: BlockchainClient.GETH, consensus: ConsensusProtocol.CLIQUE, ...spec });
+  if (!resolved) throw new Error(`chain spec refused: ${problems.join('; ')}`);
+  return resolved;
 }
 
-/** Starts geth with the given arguments (its log is kept in memory, never printed). */
-export function startGeth(binary: string, args: readonly string[]): GethProcess {
-  const proc = spawn(binary, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const keep = (d: Buffer) => {
-    log = (log + d.toString()).slice(-8192);
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  return {
-    process: proc,
-    log: () => log,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGINT');
-        setTimeout(() => proc.kill('SIGKILL'), 5000).unref();
-      }),
-  };
-}
-
-/** One JSON-RPC call over HTTP. */
-export async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await res.json()) as { result?: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result as T;
-}
+/** One JSON-RPC call over HTTP (throws on a JSON-RPC error). */
+export { jsonRpc as rpc } from '../../lib/local/geth-network';

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startMotoServer } from '../../lib/local/moto-server';
+import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION, LocalMoto, startMotoServer } from '../../lib/local/moto-server';
 import { ProcessGroup } from '../../lib/local/processes';
 
-/** Credentials moto accepts; never real ones. */
-export const MOTO_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
-export const MOTO_REGION = 'us-east-1';
+/** Credentials moto accepts; never real ones (those of lib/local/moto-server.ts). */
+export const MOTO_CREDENTIALS = LOCAL_AWS_CREDENTIALS;
+export const MOTO_REGION = LOCAL_AWS_REGION;
 
 /** The bin directory of a pinned Python venv ('moto' or 'dev'), installed on first use. */
 export function venvBin(name: 'moto' | 'dev' = 'moto'): string {
@@ -23,12 +23,7 @@ export interface MotoServer {
   /** e.g. http://127.0.0.1:41234 — pass as `endpoint` to @aws-sdk clients. */
   readonly endpoint: string;
   /** Client config for @aws-sdk v3 clients pointed at this server. */
-  readonly clientConfig: {
-    endpoint: string;
-    region: string;
-    credentials: typeof MOTO_CREDENTIALS;
-    maxAttempts: number;
-  };
+  readonly clientConfig: LocalMoto['clientConfig'];
   /** Wipes all state (POST /moto-api/reset). */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -44,7 +39,7 @@ export async function startMoto(): Promise<MotoServer> {
   const endpoint = moto.endpoint;
   return {
     endpoint,
-    clientConfig: { endpoint, region: MOTO_REGION, credentials: MOTO_CREDENTIALS, maxAttempts: 1 },
+    clientConfig: moto.clientConfig,
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
