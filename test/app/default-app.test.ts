@@ -95,9 +95,11 @@ describe('the default app (bin/app.ts) through the real cdk CLI', () => {
     const r = cdkSynth(['-c', `config=${bad}`]);
     expect(r.status).not.toBe(0);
     const stderr = r.stderr;
-    expect(stderr).toContain(`Invalid tenant configuration in ${bad} (2 problems):`);
+    // Every problem in one run: the overlap is reported although the same environment has others.
+    expect(stderr).toContain(`Invalid tenant configuration in ${bad} (3 problems):`);
     expect(stderr).toContain('tenants[0].environments[1].colour: unknown field');
     expect(stderr).toContain('tenants[0].environments[1].id: duplicate environment id "dev"');
+    expect(stderr).toContain('tenants[0].environments[1].cidr: "10.10.0.0/17" overlaps tenants[0].environments[0].cidr "10.10.0.0/16"');
     expect(stderr).not.toMatch(/\n\s+at .*\.ts:\d+/); // no stack trace
     expect(existsSync(r.out) ? readdirSync(r.out).filter((f) => f.endsWith('.template.json')) : []).toEqual([]);
   });
