@@ -3,16 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { offlineEnv } from '../support/offline-env';
 
-/** The environment of a machine that has never seen AWS: no credentials, no region, no profile. */
-function offlineEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(AWS_|CDK_)/.test(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
-}
 
 function cdkSynth(args: string[]) {
   const dir = mkdtempSync(join(tmpdir(), 'bt-synth-'));

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { offlineEnv } from '../support/offline-env';
 
 // A production-shaped config through the real CLI, exactly as users run it:
 //   npx cdk synth -c config=test/fixtures/production-tenants.json
@@ -14,15 +15,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const FIXTURE = 'test/fixtures/production-tenants.json';
 const STACKS = ['AcmeProd', 'AcmeStaging', 'InitechProd', 'InitechGrid', 'BlockchainManagement'];
 
-/** The environment of a machine that has never seen AWS: no credentials, no region, no profile. */
-function offlineEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(AWS_|CDK_)/.test(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
-}
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
 

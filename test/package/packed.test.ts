@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNTIME_PACKAGES, packagesLoadedBy, packagesOf } from './loaded-packages';
 import { LocalPackage, writeOfflineApp } from './offline-install';
+import { offlineEnv } from '../support/offline-env';
 
 /**
  * The library as users get it: `npm pack` (which builds it: prepack), the tarball installed
@@ -20,12 +21,8 @@ const repoPackage = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'ut
 
 /** Environment variables of a user's shell: none of npm's (this runs under `npm test`), no AWS or CDK settings. */
 function userEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^(AWS_|CDK_|npm_|NODE_OPTIONS$|VITEST|TSX_)/i.test(k) && !/^npm_config_(cache|userconfig)$/i.test(k)) continue;
-    env[k] = v;
-  }
-  return { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true', ...extra };
+  // npm's cache settings stay: the install is offline, from this machine's cache.
+  return offlineEnv(home, extra, /^(?!npm_config_(cache|userconfig)$)(npm_|NODE_OPTIONS$|VITEST|TSX_)/i);
 }
 
 /** The first TypeScript block of a README section, exactly as written. */
