@@ -177,7 +177,6 @@ async function compare(targets: Target[], concurrency: number, rounds: number, r
           addedP99Ms,
           // If CPU were the only limit: the ratio of total CPU per request, direct / through the gate.
           cpuBoundThroughputRatio: round3(direct.cpuUsPerRequest.total / gate.cpuUsPerRequest.total),
-          meetsThroughputTarget: throughputRatio >= 0.85,
           meetsP99Target: addedP99Ms < 1,
           ...(gateUndici
             ? {
@@ -483,7 +482,8 @@ async function main(): Promise<void> {
       "gateUndici / undiciVsOwnPool: the same gate with undici 7's Pool as its client to the node; keep the faster one only if the difference holds across runs",
       'caches: the shared LRU (lambda/shared/lru-map.ts, used by the gate and the authorizer) against lru-cache 11 on the decision-cache access pattern',
     ],
-    targets: { throughputRatio: '>= 0.85', addedP99Ms: '< 1' },
+    // The throughput yardstick is nginx in the same run (section `yardstick`, issue #17), not an absolute ratio.
+    targets: { addedP99Ms: '< 1' },
     authorizer: {
       argon2id: 'm=19456 KiB, t=2, p=1',
       verifyMissMs: summarize(misses),
