@@ -2,16 +2,16 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { findNginx, NginxProcess, startNginx, versionOf } from '../../bench/support/nginx';
+import { ensureNginx, NginxProcess, startNginx } from '../../bench/support/nginx';
 import { rawLoad } from '../../bench/support/raw-load';
 import { openWsConnections } from '../../bench/support/ws-load';
 
 // The gate benchmark's yardstick (bench/support/nginx.ts) against real nginx: it proxies HTTP over
 // reused keep-alive upstream connections and WebSocket on /ws, runs one worker, and stops cleanly.
-// The benchmark installs nginx when it is missing; this test only uses one that is installed.
-const binary = findNginx();
+// Like the benchmark, the test installs nginx from Debian's packages when it is missing (as root),
+// and fails with the reason when it cannot.
 
-describe.skipIf(!binary)('gate benchmark nginx yardstick', () => {
+describe('gate benchmark nginx yardstick', () => {
   let http: Server;
   let wsHttp: Server;
   let nginx: NginxProcess;
@@ -32,8 +32,10 @@ describe.skipIf(!binary)('gate benchmark nginx yardstick', () => {
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     await new Promise<void>((r) => wsHttp.listen(0, '127.0.0.1', r));
+    const binary = ensureNginx();
+    if ('unavailable' in binary) throw new Error(`nginx is needed for this test and could not be installed: ${binary.unavailable}`);
     nginx = await startNginx(
-      { path: binary!, version: versionOf(binary!) },
+      binary,
       { http: `127.0.0.1:${(http.address() as AddressInfo).port}`, ws: `127.0.0.1:${(wsHttp.address() as AddressInfo).port}` },
     );
   });
