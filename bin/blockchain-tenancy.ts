@@ -32,8 +32,20 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     case 'local': {
       // Loaded only for this command: it starts processes and loads argon2 and the AWS SDK.
-      const { runLocalCommand } = await import('../lib/local/local-command');
-      return runLocalCommand(line.args);
+      let local: typeof import('../lib/local/local-command');
+      try {
+        local = await import('../lib/local/local-command');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+        // The npm package ships the constructs, their prebuilt assets and this CLI, not the
+        // runtime sources the local environment runs (gate, authorizer, issuer).
+        console.error(
+          'blockchain-tenancy local runs from a checkout of the repository, not from the installed package: ' +
+            'clone it, then `npm ci && npm run local` (it needs the gate, authorizer and issuer sources, geth 1.13.15 and moto, which the package does not ship)',
+        );
+        return EXIT.API_ERROR;
+      }
+      return local.runLocalCommand(line.args);
     }
     case 'api':
       return callApi(line.args);

@@ -199,4 +199,11 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^usage: blockchain-tenancy <command>/);
   });
+
+  it('`local` from the installed package says it runs from a checkout (exit 1, no stack trace)', () => {
+    const r = spawnSync('npx', ['--offline', 'blockchain-tenancy', 'local'], { cwd: app, env: userEnv(work), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('blockchain-tenancy local runs from a checkout of the repository');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });
