@@ -6,6 +6,7 @@
  * latency is recorded. The point is that the client costs little CPU per request, so what is
  * measured is the server, not the client.
  */
+import { LatencyRecorder } from './latency-recorder';
 import { Socket, connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -82,21 +83,13 @@ export function frameResponse(buf: Buffer): { end: number; status: number; bodyS
 /** Runs the load for `durationMs` and resolves when every connection has finished its last request. */
 export async function rawLoad(o: RawLoadOptions): Promise<RawLoadResult> {
   const request = serializeRequest(o);
-  let latencies = new Float64Array(1 << 16);
-  let n = 0;
+  const recorder = new LatencyRecorder();
   let errors = 0;
   const started = performance.now();
   const end = started + o.durationMs;
   let failure: Error | undefined;
 
-  const record = (ms: number) => {
-    if (n === latencies.length) {
-      const bigger = new Float64Array(latencies.length * 2);
-      bigger.set(latencies);
-      latencies = bigger;
-    }
-    latencies[n++] = ms;
-  };
+  const record = (ms: number) => recorder.record(ms);
 
   const connection = () =>
     new Promise<void>((resolve) => {
@@ -160,5 +153,5 @@ export async function rawLoad(o: RawLoadOptions): Promise<RawLoadResult> {
   await Promise.all(Array.from({ length: o.concurrency }, connection));
   if (failure) throw failure;
   const seconds = (performance.now() - started) / 1000;
-  return { requests: n, errors, seconds, requestsPerSecond: Math.round(n / seconds), latenciesMs: latencies.subarray(0, n) };
+  return { requests: recorder.count, errors, seconds, requestsPerSecond: Math.round(recorder.count / seconds), latenciesMs: recorder.samples() };
 }

@@ -6,6 +6,7 @@
  * Connections are opened before the measured window and closed after it, so the window holds only
  * message forwarding.
  */
+import { LatencyRecorder } from './latency-recorder';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { RawData } from 'ws';
 
@@ -67,19 +68,11 @@ export async function openWsConnections(e: WsEndpoint, concurrency: number): Pro
 }
 
 async function runOn(sockets: readonly WebSocket[], body: string, durationMs: number): Promise<WsLoadResult> {
-  let latencies = new Float64Array(1 << 16);
-  let n = 0;
+  const recorder = new LatencyRecorder();
   let errors = 0;
   const started = performance.now();
   const end = started + durationMs;
-  const record = (ms: number) => {
-    if (n === latencies.length) {
-      const bigger = new Float64Array(latencies.length * 2);
-      bigger.set(latencies);
-      latencies = bigger;
-    }
-    latencies[n++] = ms;
-  };
+  const record = (ms: number) => recorder.record(ms);
   const one = (ws: WebSocket) =>
     new Promise<void>((resolve) => {
       let sentAt = 0;
@@ -109,7 +102,7 @@ async function runOn(sockets: readonly WebSocket[], body: string, durationMs: nu
       send();
     });
   await Promise.all(sockets.map(one));
-  return { requests: n, errors, seconds: (performance.now() - started) / 1000, latenciesMs: latencies.subarray(0, n) };
+  return { requests: recorder.count, errors, seconds: (performance.now() - started) / 1000, latenciesMs: recorder.samples() };
 }
 
 export interface SubscriptionCheck {
