@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRlp, getAddress } from 'ethers';
-import {
-  BFT_MIX_HASH,
-  BlockchainClient,
-  COMPATIBILITY,
-  ConsensusProtocol,
-  NodeRole,
-  SupportLevel,
-  buildGenesis,
-  cliqueExtraData,
-  enodeUrl,
-  generateNodeKey,
-  ibft2ExtraData,
-  istanbulExtraData,
-  nodeIdentity,
-  qbftExtraData,
-  resolveChainSpec,
-} from '../../lib/chain';
+import { BlockchainClient, COMPATIBILITY, ConsensusProtocol, NodeRole, SupportLevel, resolveChainSpec } from '../../lib';
+import { BFT_MIX_HASH, buildGenesis, cliqueExtraData, ibft2ExtraData, istanbulExtraData, qbftExtraData } from '../../lib/chain/genesis';
+import { enodeUrl, generateNodeKey, nodeIdentity } from '../../lib/chain/keys';
 
 // Validators of Besu's RLPSubCommandTest (besu-eth/besu, besu/src/test/java/.../RLPSubCommandTest.java):
 // encoding these two addresses gives the published IBFT 2.0 and QBFT extraData below.
