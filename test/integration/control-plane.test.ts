@@ -420,6 +420,24 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     }
   });
 
+  it('refuses hostile bodies with 400/413 and names the limit, before anything is stored', async () => {
+    const deep = `${'{"chain":'.repeat(1)}${'{"a":'.repeat(100_000)}1${'}'.repeat(100_001)}`;
+    for (const [m, p] of [
+      ['PATCH', '/environments/acme/dev'],
+      ['POST', '/environments/acme/deep'],
+      ['POST', '/environments/acme/dev/nodes'],
+    ]) {
+      const out = await call(m, p, deep, { headers: { 'Idempotency-Key': 'deep-1' } });
+      expect([m, out.status, out.body.error.code, out.body.error.message]).toEqual([m, 413, 'PayloadTooLarge', expect.stringContaining('128 KB')]);
+      const nested = await call(m, p, `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`, { headers: { 'Idempotency-Key': 'deep-2' } });
+      expect([m, nested.status, nested.body.error.message]).toEqual([m, 400, expect.stringContaining('deeper than 16 levels')]);
+    }
+    expect((await call('POST', '/environments/acme/dev/nodes', '["x"]')).body.error).toMatchObject({ field: 'body' });
+    expect((await call('GET', '/environments/acme/deep/config')).status).toBe(404);
+    // The refused requests stored no answer under their keys.
+    expect(await plane.store.getIdempotency('acme', 'dev', 'deep-1')).toBeUndefined();
+  });
+
   it('never logs a config or a key', () => {
     const text = JSON.stringify(logs);
     expect(text).not.toContain('10.60.0.0');
