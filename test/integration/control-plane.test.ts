@@ -420,6 +420,15 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     }
   });
 
+  it('refuses a change computed from a config version that moved meanwhile (409 ConcurrentChange, nothing written)', async () => {
+    const head = (await plane.store.getEnvironment('acme', 'dev'))!;
+    expect(head.lockDeploymentId).toBeUndefined();
+    const stale = await plane.store.requestDeployment({ tenantId: 'acme', environmentId: 'dev', action: 'update', expectedConfigVersion: head.configVersion - 1, config: { id: 'dev', ...dev }, stackName: 'AcmeDev' });
+    expect(stale).toEqual({ conflict: { kind: 'changed' } });
+    expect(await plane.store.getEnvironment('acme', 'dev')).toEqual(head);
+    expect(await plane.store.getConfigVersion('acme', 'dev', head.configVersion + 1)).toBeUndefined();
+  });
+
   it('refuses hostile bodies with 400/413 and names the limit, before anything is stored', async () => {
     const deep = `${'{"chain":'.repeat(1)}${'{"a":'.repeat(100_000)}1${'}'.repeat(100_001)}`;
     for (const [m, p] of [
