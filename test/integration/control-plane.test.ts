@@ -7,7 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
 import { handleRecorder, RecorderDeps } from '../../lambda/management/control-plane/recorder';
-import { environmentStackName } from '../../lib/config/tenant-config';
+import { EnvironmentConfig, environmentStackName } from '../../lib/config/tenant-config';
 import { CONTROL_PLANE_EVENT_SOURCE, Deployment, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
 import { serveManagementApi } from '../../lib/local/management-server';
@@ -423,7 +423,7 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
   it('refuses a change computed from a config version that moved meanwhile (409 ConcurrentChange, nothing written)', async () => {
     const head = (await plane.store.getEnvironment('acme', 'dev'))!;
     expect(head.lockDeploymentId).toBeUndefined();
-    const stale = await plane.store.requestDeployment({ tenantId: 'acme', environmentId: 'dev', action: 'update', expectedConfigVersion: head.configVersion - 1, config: { id: 'dev', ...dev }, stackName: 'AcmeDev' });
+    const stale = await plane.store.requestDeployment({ tenantId: 'acme', environmentId: 'dev', action: 'update', expectedConfigVersion: head.configVersion - 1, config: { id: 'dev', ...dev } as EnvironmentConfig, stackName: 'AcmeDev' });
     expect(stale).toEqual({ conflict: { kind: 'changed' } });
     expect(await plane.store.getEnvironment('acme', 'dev')).toEqual(head);
     expect(await plane.store.getConfigVersion('acme', 'dev', head.configVersion + 1)).toBeUndefined();
