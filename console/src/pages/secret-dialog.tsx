@@ -40,7 +40,9 @@ export function SecretDialog({ answer, regenerated, onClose }: { answer: SecretA
           <CopyToClipboard variant="inline" textToCopy={credential.id} copyButtonAriaLabel="Copy credential id" copySuccessText="Credential id copied" copyErrorText="Credential id not copied" />
         </FormField>
         <FormField label="Secret">
-          <CopyToClipboard variant="inline" textToCopy={secret} copyButtonAriaLabel="Copy secret" copySuccessText="Secret copied" copyErrorText="Secret not copied" />
+          <span data-secret="secret">
+            <CopyToClipboard variant="inline" textToCopy={secret} copyButtonAriaLabel="Copy secret" copySuccessText="Secret copied" copyErrorText="Secret not copied" />
+          </span>
         </FormField>
         <FormField label="Authorization header" description="Send it with every JSON-RPC request (HTTP, and the WebSocket upgrade).">
           <CopyToClipboard
@@ -74,7 +76,7 @@ export function SecretDialog({ answer, regenerated, onClose }: { answer: SecretA
                         secondaryControl={<CopyToClipboard variant="icon" textToCopy={s.code} copyButtonAriaLabel={`Copy ${label} snippet for ${u.node}`} copySuccessText="Snippet copied" copyErrorText="Snippet not copied" />}
                       >
                         <Box variant="code">
-                          <pre className="snippet" aria-label={`${label} snippet`}>{s.code}</pre>
+                          <pre className="snippet" data-secret="snippet">{s.code}</pre>
                         </Box>
                       </FormField>
                     );

@@ -61,7 +61,6 @@ export function SignInPage({ signIn, config, notice, onSignedIn }: { signIn: Cog
               e.preventDefault();
               void submit();
             }}
-            aria-label={title}
           >
             <Form
               header={<Header variant="h1" description="Blockchain tenancy console">{title}</Header>}
@@ -108,11 +107,14 @@ export function SignInPage({ signIn, config, notice, onSignedIn }: { signIn: Cog
                         This console requires multi-factor authentication. Add this secret key to an authenticator app (time-based, 6 digits, 30 seconds), then enter the code it shows.
                       </Box>
                       <FormField label="Secret key">
-                        <CopyToClipboard variant="inline" textToCopy={step.secretCode} copyButtonAriaLabel="Copy secret key" copySuccessText="Secret key copied" copyErrorText="Secret key not copied" />
+                        <span data-secret="totp-key">
+                          <CopyToClipboard variant="inline" textToCopy={step.secretCode} copyButtonAriaLabel="Copy secret key" copySuccessText="Secret key copied" copyErrorText="Secret key not copied" />
+                        </span>
                       </FormField>
                       <FormField label="Setup URI" description="For apps that accept otpauth:// links.">
                         <CopyToClipboard
                           variant="inline"
+                          textToDisplay="otpauth://totp/…"
                           textToCopy={`otpauth://totp/${encodeURIComponent(`Blockchain tenancy:${step.username}`)}?secret=${step.secretCode}&issuer=${encodeURIComponent('Blockchain tenancy')}`}
                           copyButtonAriaLabel="Copy setup URI"
                           copySuccessText="Setup URI copied"
