@@ -240,7 +240,15 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     }
     await typeCode('Code from your authenticator app', aliceTotpSecret);
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'Environments', level: 1 }).first().waitFor();
+    await signedIn();
+  };
+  /** Waits for the console (on the page of the URL's route); fails with what the page says instead. */
+  const signedIn = async () => {
+    try {
+      await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 15_000 });
+    } catch {
+      throw new Error(`not signed in; the page says: ${(await page.evaluate('document.body.innerText')) as string}`);
+    }
   };
   /** Everything the browser keeps outside the page's memory, and what it printed. */
   const traces = async () => ({
@@ -255,8 +263,9 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     const response = await page.goto(site.url);
     expect(response!.headers()['content-security-policy']).toMatch(/script-src 'self';/);
     await signIn('alice', true);
+    await page.getByRole('heading', { name: 'Environments', level: 1 }).first().waitFor();
     // The API was called with SigV4 (the local server verified the signature with the identity pool's key pair).
-    expect(apiRequests).toContainEqual({ method: 'GET', path: '/v1/environments', status: 200 });
+    await expect.poll(() => apiRequests).toContainEqual({ method: 'GET', path: '/v1/environments', status: 200 });
     const table = page.getByRole('table', { name: 'Environments' });
     await table.getByRole('link', { name: 'acme/dev' }).waitFor();
     await expect.poll(() => table.getByRole('row').count()).toBe(3); // header + 2
@@ -321,7 +330,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     await dialog.getByText('400 BadRequest').waitFor();
     const text = await dialog.innerText();
     expect(text).toMatch(/Field: lifetimeDays/);
-    expect(text).toMatch(/lifetimeDays must be/);
+    expect(text).toMatch(/lifetimeDays: must be a whole number of days from 1 to 365/);
     expect(text).not.toMatch(/at .*\.(ts|js):\d+/); // never a stack trace
     await shot('07-credential-error');
     await axe('create credential with an error');
@@ -417,7 +426,9 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     await axe('authenticator setup');
     await typeCode('Code from your authenticator app', key);
     await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('heading', { name: 'Environments', level: 1 }).first().waitFor();
+    await signedIn();
+    // The page the URL named before sign-in (a deep link survives sign-in).
+    await page.getByRole('heading', { name: 'Nodes', level: 1 }).waitFor();
     expect(await page.getByRole('button', { name: 'Signed in as bob' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
