@@ -82,14 +82,14 @@ export function SignInPage({ signIn, config, notice, onSignedIn }: { signIn: Cog
                   {notice && step.kind === 'password' && <Box variant="p" color="text-status-info">{notice}</Box>}
                   {error && <ErrorAlert error={error} />}
                   {step.kind === 'password' && (
-                    <>
+                    <SpaceBetween size="l">
                       <FormField label="User name">
                         <Input value={username} onChange={(e) => setUsername(e.detail.value)} autoComplete="username" autoFocus disabled={busy} />
                       </FormField>
                       <FormField label="Password">
                         <Input type="password" value={password} onChange={(e) => setPassword(e.detail.value)} autoComplete="current-password" disabled={busy} />
                       </FormField>
-                    </>
+                    </SpaceBetween>
                   )}
                   {step.kind === 'totp' && (
                     <FormField label="Code from your authenticator app" description="Six digits; a new one every 30 seconds.">
@@ -102,7 +102,7 @@ export function SignInPage({ signIn, config, notice, onSignedIn }: { signIn: Cog
                     </FormField>
                   )}
                   {step.kind === 'mfa-setup' && (
-                    <>
+                    <SpaceBetween size="l">
                       <Box variant="p">
                         This console requires multi-factor authentication. Add this secret key to an authenticator app (time-based, 6 digits, 30 seconds), then enter the code it shows.
                       </Box>
@@ -124,7 +124,7 @@ export function SignInPage({ signIn, config, notice, onSignedIn }: { signIn: Cog
                       <FormField label="Code from your authenticator app">
                         <Input value={code} onChange={(e) => setCode(e.detail.value)} inputMode="numeric" autoComplete="one-time-code" disabled={busy} />
                       </FormField>
-                    </>
+                    </SpaceBetween>
                   )}
                   <Box variant="small" color="text-body-secondary">
                     Region {config.region}. Your session lives in this tab only: reloading or closing it signs you out.
