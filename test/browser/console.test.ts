@@ -250,6 +250,12 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       throw new Error(`not signed in; the page says: ${(await page.evaluate('document.body.innerText')) as string}`);
     }
   };
+  /** A link of the side navigation (opened first when the layout has collapsed it). */
+  const navLink = async (name: string) => {
+    const nav = page.getByRole('navigation', { name: 'Side navigation' });
+    if (!(await nav.isVisible())) await page.getByRole('button', { name: 'Open side navigation' }).click();
+    return nav.getByRole('link', { name });
+  };
   /** Everything the browser keeps outside the page's memory, and what it printed. */
   const traces = async () => ({
     storage: (await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie })')) as string,
@@ -298,7 +304,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
   });
 
   it('reboots a node after a confirmation naming it; the EC2 call reaches moto', async () => {
-    await page.getByRole('navigation', { name: 'Side navigation' }).getByRole('link', { name: 'Nodes' }).click();
+    await (await navLink('Nodes')).click();
     await page.getByRole('heading', { name: 'Nodes', level: 1 }).waitFor();
     await page.getByRole('radio', { name: 'Select node validator-1' }).check();
     await page.getByRole('button', { name: 'Reboot' }).click();
@@ -319,7 +325,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
   });
 
   it('shows an API error as the API gave it, with its field', async () => {
-    await page.getByRole('navigation', { name: 'Side navigation' }).getByRole('link', { name: 'App credentials' }).click();
+    await (await navLink('App credentials')).click();
     await page.getByRole('heading', { name: 'App credentials', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Create credential' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create an app credential in acme/dev' });
@@ -380,6 +386,32 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     expect(await page.content()).not.toContain(secret);
     const t = await traces();
     for (const [where, value] of Object.entries(t)) expect(value, where).not.toContain(secret);
+  });
+
+  it('regenerates the credential: a new one-time secret, the old one no longer shown', async () => {
+    // Keyboard only: the dialog opens with Enter and closes with Escape.
+    await page.getByRole('radio', { name: `Select credential ${credentialId}` }).check();
+    await page.getByRole('button', { name: 'Regenerate' }).focus();
+    await page.keyboard.press('Enter');
+    const confirm = page.getByRole('dialog', { name: `Regenerate credential ${credentialId}?` });
+    await confirm.waitFor();
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    await confirm.getByRole('button', { name: 'Regenerate' }).click();
+    const dialog = page.getByRole('dialog', { name: `New secret of ${credentialId}` });
+    await dialog.waitFor();
+    const renewed = (await dialog.locator('[data-secret="secret"]').innerText()).trim();
+    expect(renewed).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(renewed).not.toBe(secret);
+    expect(await dialog.innerText()).toContain('the old secret no longer works');
+    await dialog.getByRole('button', { name: 'I have saved the secret' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const html = await page.content();
+    expect(html).not.toContain(renewed);
+    const t = await traces();
+    for (const [where, value] of Object.entries(t)) expect(value, where).not.toContain(renewed);
+    expect(apiRequests).toContainEqual({ method: 'POST', path: `/v1/environments/acme/dev/credentials/${credentialId}/regenerate`, status: 200 });
   });
 
   it('revokes the credential after a confirmation', async () => {

@@ -16,7 +16,7 @@ import { LifecycleCreate } from './lifecycle';
 export function EnvironmentsPage({ api, config, notify }: PageProps) {
   const { data, loading, error, reload } = useLoad(() => api.listEnvironments());
   return (
-    <ContentLayout header={<Header variant="h1" description="Each environment is an isolated network of blockchain nodes of one tenant.">Environments</Header>}>
+    <ContentLayout>
       <SpaceBetween size="l">
         {error && <ErrorAlert error={error} />}
         <Table<Environment>
@@ -30,6 +30,7 @@ export function EnvironmentsPage({ api, config, notify }: PageProps) {
             <Header
               variant="awsui-h1-sticky"
               counter={data ? `(${data.length})` : undefined}
+              description="Each environment is an isolated network of blockchain nodes of one tenant."
               actions={
                 <SpaceBetween direction="horizontal" size="xs">
                   <Button iconName="refresh" ariaLabel="Refresh environments" onClick={reload} />

@@ -53,7 +53,6 @@ export function NodesTable({ api, notify, tenantId, environmentId, variant }: Pa
       {error && <ErrorAlert error={error} />}
       <Table<NodeSummary>
         variant={variant}
-        wrapLines
         loading={loading}
         loadingText="Loading nodes"
         items={data ?? []}
