@@ -52,6 +52,10 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
   let moto: MotoServer;
   let api: ManagementServer;
   let site: ConsoleServer;
+  let lifecycleSite: ConsoleServer;
+  let bobTotpSecret = '';
+  /** The origin the local API answers CORS for (API Gateway's CORS names the console's one origin). */
+  let consoleOrigin = '';
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -167,7 +171,6 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     const browserCredentials: LocalSessionCredentials = { accessKeyId: issued.AccessKeyId!, secretAccessKey: issued.SecretKey!, sessionToken: issued.SessionToken! };
     expect(browserCredentials.accessKeyId).not.toBe(MOTO_CREDENTIALS.accessKeyId);
 
-    let consoleOrigin = '';
     api = await serveManagementApi({
       deps,
       credentials: MOTO_CREDENTIALS,
@@ -180,15 +183,18 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     });
     site = await serveConsole(consoleDir, () => ({ region: MOTO_REGION, apiEndpoint: api.endpoint, userPoolId, userPoolClientId: clientId, identityPoolId, lifecycle: false }));
     consoleOrigin = site.url;
+    // The same console with the control-plane pages on (config.json lifecycle: true).
+    lifecycleSite = await serveConsole(consoleDir, () => ({ region: MOTO_REGION, apiEndpoint: api.endpoint, userPoolId, userPoolClientId: clientId, identityPoolId, lifecycle: true }));
 
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
     context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     // Cognito's production endpoints, answered by moto.
     await context.route(/^https:\/\/cognito-(idp|identity)\.us-east-1\.amazonaws\.com\//, async (route) => {
       const req = route.request();
+      const origin = req.headers().origin ?? site.url;
       const headers = Object.fromEntries(Object.entries(req.headers()).filter(([k]) => ['content-type', 'x-amz-target', 'authorization', 'x-amz-date', 'x-amz-security-token'].includes(k)));
       const res = await fetch(`${moto.endpoint}/`, { method: req.method(), headers, body: req.postDataBuffer() ?? undefined });
-      await route.fulfill({ status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/x-amz-json-1.1', 'access-control-allow-origin': site.url, 'access-control-expose-headers': 'x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage' }, body: Buffer.from(await res.arrayBuffer()) });
+      await route.fulfill({ status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/x-amz-json-1.1', 'access-control-allow-origin': origin, 'access-control-expose-headers': 'x-amzn-requestid,x-amzn-errortype,x-amzn-errormessage' }, body: Buffer.from(await res.arrayBuffer()) });
     });
     page = await context.newPage();
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
@@ -198,6 +204,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
   afterAll(async () => {
     await browser?.close();
     await site?.close();
+    await lifecycleSite?.close();
     await api?.close();
     await moto?.stop();
     console.log(`console browser test: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -453,6 +460,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Set up your authenticator app' }).waitFor();
     const key = (await page.locator('[data-secret="totp-key"]').innerText()).trim();
+    bobTotpSecret = key;
     expect(key).toMatch(/^[A-Z2-7a-z]+$/);
     await shot('11-mfa-setup');
     await axe('authenticator setup');
@@ -464,5 +472,44 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     expect(await page.getByRole('button', { name: 'Signed in as bob' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  });
+
+  it('with lifecycle on: create, change and delete environments and the deployments table appear; API errors show as given', async () => {
+    consoleOrigin = lifecycleSite.url;
+    try {
+      await page.goto(`${lifecycleSite.url}/#/environments`);
+      await page.getByLabel('User name').fill('bob');
+      await page.getByLabel('Password').fill('Another-Horse-7-Battery');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Authenticator code' }).waitFor();
+      await typeCode('Code from your authenticator app', bobTotpSecret);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await signedIn();
+      await page.getByRole('button', { name: 'Create environment' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Create environment' });
+      await dialog.getByLabel('Tenant id').fill('acme');
+      await dialog.getByLabel('Environment id').fill('qa');
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      // Without the control plane deployed the API answers 404; the console shows it as given.
+      await dialog.getByText(/^404 /).waitFor();
+      await shot('12-lifecycle-create');
+      await axe('create environment');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await page.goto(`${lifecycleSite.url}/#/environments/acme/dev`);
+      await page.getByRole('table', { name: 'Deployments of acme/dev' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Change' }).count()).toBe(1);
+      await page.getByRole('button', { name: 'Delete' }).click();
+      const del = page.getByRole('dialog', { name: 'Delete environment acme/dev?' });
+      expect(await del.getByRole('button', { name: 'Delete' }).isDisabled()).toBe(true);
+      await del.getByLabel('Type dev to confirm').fill('dev');
+      expect(await del.getByRole('button', { name: 'Delete' }).isDisabled()).toBe(false);
+      await axe('delete environment');
+      await shot('13-lifecycle-delete');
+      await del.getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    } finally {
+      consoleOrigin = site.url;
+    }
   });
 });

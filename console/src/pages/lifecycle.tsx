@@ -72,14 +72,14 @@ function JsonDialog(props: { title: string; label: string; description: string; 
       <SpaceBetween size="m">
         {error && <ErrorAlert error={error} />}
         {props.ids && (
-          <>
+          <SpaceBetween size="m">
             <FormField label="Tenant id" errorText={error?.field === 'tenant' ? error.message : undefined}>
               <Input value={t} onChange={(x) => setT(x.detail.value)} />
             </FormField>
             <FormField label="Environment id" errorText={error?.field === 'environment' ? error.message : undefined}>
               <Input value={e} onChange={(x) => setE(x.detail.value)} />
             </FormField>
-          </>
+          </SpaceBetween>
         )}
         <FormField label={props.label} description={props.description} stretch>
           <Textarea value={text} onChange={(x) => setText(x.detail.value)} rows={16} spellcheck={false} />
