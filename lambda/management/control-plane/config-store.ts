@@ -1,0 +1,408 @@
+/**
+ * The control plane's store: one DynamoDB table (CONTROL_PLANE_TABLE, string keys PK/SK, TTL
+ * attribute `expiresAt`) holding the desired config of every environment (every version kept),
+ * each environment's lock, its deployments with their status history, and idempotency records.
+ * Shared by the management API handler, the recorder and the engine's deploy job (which reads a
+ * deployment's config version with {@link ConfigStore.getConfigVersion}).
+ *
+ * Item layout (docs/adr-0011-control-plane.md):
+ *
+ * | PK                          | SK                         | what                                              |
+ * |-----------------------------|----------------------------|---------------------------------------------------|
+ * | `TENANT#<t>`                | `ENV#<e>`                  | environment head: state (active / deleted), configVersion (latest), deployedConfigVersion, cidr, nodeCount, lockDeploymentId + lockedAt (the lock), createdAt, updatedAt, deletedAt, purged |
+ * | `TENANT#<t>`                | `QUOTA`                    | the tenant's count of environments that are not deleted (`environments`) |
+ * | `ENV#<t>#<e>`               | `CONFIG#<v, 10 digits>`    | config version v: `config` (the EnvironmentConfig as JSON text, exactly tenants.json's environment), deploymentId, createdAt |
+ * | `ENV#<t>#<e>`               | `DEPLOYMENT#<deploymentId>`| a deployment: the {@link Deployment} fields, history as a list |
+ * | `IDEMPOTENCY#<t>#<e>`       | `KEY#<Idempotency-Key>`    | requestHash, the first answer (status + body), expiresAt (epoch s, 24 h) |
+ *
+ * Every change that takes the lock is one TransactWriteItems: the head (conditional on no lock and
+ * the config version read), the new config version, the deployment, the idempotency record and,
+ * for a create, the tenant's count (conditional on the quota). Deployment ids sort by time.
+ */
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { EnvironmentConfig } from '../../../lib/config/tenant-config';
+import { Deployment, DeploymentAction, DeploymentHistoryEntry, DeploymentStatus } from '../../../lib/contracts/control-plane';
+
+/** Idempotency records answer for 24 hours. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/** The head item of an environment. */
+export interface EnvironmentHead {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  readonly state: 'active' | 'deleted';
+  /** The latest stored (desired) config version. */
+  readonly configVersion: number;
+  /** The config version of the last successful deployment. */
+  readonly deployedConfigVersion?: number;
+  readonly cidr: string;
+  readonly nodeCount: number;
+  /** The running deployment (the environment's lock). */
+  readonly lockDeploymentId?: string;
+  readonly lockedAt?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly deletedAt?: string;
+  readonly purged?: boolean;
+}
+
+/** One stored config version. */
+export interface StoredConfig {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  readonly configVersion: number;
+  readonly config: EnvironmentConfig;
+  readonly deploymentId: string;
+  readonly createdAt: string;
+}
+
+/** A stored idempotency record. */
+export interface IdempotencyRecord {
+  readonly requestHash: string;
+  readonly status: number;
+  readonly body: string;
+  readonly expiresAt: number;
+}
+
+/** A deployment to record (with the lock) in one transaction. */
+export interface DeploymentRequest {
+  readonly tenantId: string;
+  readonly environmentId: string;
+  readonly action: DeploymentAction;
+  readonly purge?: boolean;
+  /** The head's config version that was read (0: none); the write fails if it moved. */
+  readonly expectedConfigVersion: number;
+  /** The new config (create / update); none for a delete. */
+  readonly config?: EnvironmentConfig;
+  readonly stackName: string;
+  /** For a create: the tenant's environment quota (the count is raised conditionally). */
+  readonly maxEnvironments?: number;
+  readonly idempotency?: { readonly key: string; readonly requestHash: string; readonly answer: (d: Deployment) => { status: number; body: string } };
+}
+
+/** Why a deployment request was not recorded. */
+export type DeploymentConflict =
+  | { readonly kind: 'locked'; readonly deploymentId?: string }
+  | { readonly kind: 'changed' }
+  | { readonly kind: 'quota'; readonly environments: number }
+  | { readonly kind: 'idempotent'; readonly record: IdempotencyRecord };
+
+const headKey = (t: string, e: string) => ({ PK: `TENANT#${t}`, SK: `ENV#${e}` });
+const quotaKey = (t: string) => ({ PK: `TENANT#${t}`, SK: 'QUOTA' });
+const envPk = (t: string, e: string) => `ENV#${t}#${e}`;
+const versionKey = (t: string, e: string, v: number) => ({ PK: envPk(t, e), SK: `CONFIG#${String(v).padStart(10, '0')}` });
+const deploymentKey = (t: string, e: string, id: string) => ({ PK: envPk(t, e), SK: `DEPLOYMENT#${id}` });
+const idempotencyKey = (t: string, e: string, key: string) => ({ PK: `IDEMPOTENCY#${t}#${e}`, SK: `KEY#${key}` });
+
+/** A new deployment id: `d-` + UTC time to the millisecond + 8 random hex digits (sorts by time). */
+export function newDeploymentId(now: Date): string {
+  return `d-${now.toISOString().replace(/[-:.TZ]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Deployment ids as {@link newDeploymentId} writes them. */
+export const DEPLOYMENT_ID_PATTERN = /^d-\d{17}-[0-9a-f]{8}$/;
+
+function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const rest: Record<string, unknown> = { ...item };
+  delete rest.PK;
+  delete rest.SK;
+  return rest as T;
+}
+
+/** The control plane's table (see the item layout above). */
+export class ConfigStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** The environment's head, or undefined when it was never stored. */
+  async getEnvironment(tenantId: string, environmentId: string): Promise<EnvironmentHead | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: headKey(tenantId, environmentId), ConsistentRead: true }));
+    return stripKeys<EnvironmentHead>(out.Item);
+  }
+
+  /** The tenant's environments (deleted ones included, with state 'deleted'). */
+  async listTenantEnvironments(tenantId: string): Promise<EnvironmentHead[]> {
+    const out: EnvironmentHead[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :env)',
+          ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':env': 'ENV#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(stripKeys<EnvironmentHead>(item)!);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  /** One stored config version (what the deploy job deploys), or undefined. */
+  async getConfigVersion(tenantId: string, environmentId: string, configVersion: number): Promise<StoredConfig | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: versionKey(tenantId, environmentId, configVersion), ConsistentRead: true }));
+    const item = stripKeys<Omit<StoredConfig, 'config'> & { config: string }>(out.Item);
+    return item ? { ...item, config: JSON.parse(item.config) as EnvironmentConfig } : undefined;
+  }
+
+  /** The current (latest) config of an environment that is not deleted, or undefined. */
+  async getCurrentConfig(tenantId: string, environmentId: string): Promise<{ head: EnvironmentHead; stored: StoredConfig } | undefined> {
+    const head = await this.getEnvironment(tenantId, environmentId);
+    if (!head || head.state !== 'active') return undefined;
+    const stored = await this.getConfigVersion(tenantId, environmentId, head.configVersion);
+    return stored ? { head, stored } : undefined;
+  }
+
+  async getDeployment(tenantId: string, environmentId: string, deploymentId: string): Promise<Deployment | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: deploymentKey(tenantId, environmentId, deploymentId), ConsistentRead: true }));
+    return stripKeys<Deployment>(out.Item);
+  }
+
+  /** The environment's deployments, newest first (at most `limit`). */
+  async listDeployments(tenantId: string, environmentId: string, limit = 100): Promise<Deployment[]> {
+    const out: Deployment[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :d)',
+          ExpressionAttributeValues: { ':pk': envPk(tenantId, environmentId), ':d': 'DEPLOYMENT#' },
+          ScanIndexForward: false,
+          Limit: limit - out.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(stripKeys<Deployment>(item)!);
+      start = page.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
+  }
+
+  /** A live (not expired) idempotency record, or undefined. */
+  async getIdempotency(tenantId: string, environmentId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: idempotencyKey(tenantId, environmentId, key), ConsistentRead: true }));
+    const rec = stripKeys<IdempotencyRecord>(out.Item);
+    // DynamoDB's TTL deletes expired items only eventually: expiry is checked here.
+    return rec && rec.expiresAt > Math.floor(this.now().getTime() / 1000) ? rec : undefined;
+  }
+
+  /** Forgets an idempotency record (when the request it answered could not be carried out). */
+  async deleteIdempotency(tenantId: string, environmentId: string, key: string): Promise<void> {
+    await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Delete: { TableName: this.tableName, Key: idempotencyKey(tenantId, environmentId, key) } }] }));
+  }
+
+  /**
+   * Records a queued deployment, takes the environment's lock and (create / update) stores the new
+   * config version, all in one transaction. Returns the deployment, or why it was not recorded.
+   */
+  async requestDeployment(req: DeploymentRequest): Promise<{ deployment: Deployment } | { conflict: DeploymentConflict }> {
+    const { tenantId: t, environmentId: e } = req;
+    const now = this.now();
+    const at = now.toISOString();
+    const deploymentId = newDeploymentId(now);
+    const configVersion = req.config ? req.expectedConfigVersion + 1 : req.expectedConfigVersion;
+    const deployment: Deployment = {
+      deploymentId,
+      tenantId: t,
+      environmentId: e,
+      action: req.action,
+      ...(req.purge ? { purge: true } : {}),
+      configVersion,
+      status: 'queued',
+      createdAt: at,
+      updatedAt: at,
+      stackName: req.stackName,
+      history: [{ status: 'queued', at }],
+    };
+    const T = this.tableName;
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
+    const kinds: ('head' | 'version' | 'deployment' | 'idempotency' | 'quota')[] = [];
+    const config = req.config;
+    const values: Record<string, unknown> = { ':lock': deploymentId, ':at': at, ':prev': req.expectedConfigVersion };
+    let set = 'lockDeploymentId = :lock, lockedAt = :at, updatedAt = :at';
+    let condition = 'attribute_not_exists(lockDeploymentId) AND ';
+    if (req.action === 'create') {
+      set += ', tenantId = :t, environmentId = :e, #state = :active, configVersion = :v, cidr = :cidr, nodeCount = :n, createdAt = :at REMOVE deletedAt, purged, deployedConfigVersion';
+      condition += '(attribute_not_exists(PK) OR (#state = :deleted AND configVersion = :prev))';
+      Object.assign(values, { ':t': t, ':e': e, ':active': 'active', ':deleted': 'deleted' });
+    } else {
+      condition += '#state = :active AND configVersion = :prev';
+      values[':active'] = 'active';
+      if (config) set += ', configVersion = :v, cidr = :cidr, nodeCount = :n';
+    }
+    if (config) Object.assign(values, { ':v': configVersion, ':cidr': config.cidr, ':n': nodeCountOf(config) });
+    items.push({ Update: { TableName: T, Key: headKey(t, e), UpdateExpression: `SET ${set}`, ConditionExpression: condition, ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: values } });
+    kinds.push('head');
+    if (config) {
+      items.push({ Put: { TableName: T, Item: { ...versionKey(t, e, configVersion), tenantId: t, environmentId: e, configVersion, config: JSON.stringify(config), deploymentId, createdAt: at }, ConditionExpression: 'attribute_not_exists(PK)' } });
+      kinds.push('version');
+    }
+    items.push({ Put: { TableName: T, Item: { ...deploymentKey(t, e, deploymentId), ...deployment }, ConditionExpression: 'attribute_not_exists(PK)' } });
+    kinds.push('deployment');
+    if (req.idempotency) {
+      const answer = req.idempotency.answer(deployment);
+      const nowSec = Math.floor(now.getTime() / 1000);
+      items.push({
+        Put: {
+          TableName: T,
+          Item: { ...idempotencyKey(t, e, req.idempotency.key), requestHash: req.idempotency.requestHash, status: answer.status, body: answer.body, createdAt: at, expiresAt: nowSec + IDEMPOTENCY_TTL_SECONDS },
+          ConditionExpression: 'attribute_not_exists(PK) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': nowSec },
+        },
+      });
+      kinds.push('idempotency');
+    }
+    if (req.action === 'create' && req.maxEnvironments !== undefined) {
+      items.push({
+        Update: {
+          TableName: T,
+          Key: quotaKey(t),
+          UpdateExpression: 'SET environments = if_not_exists(environments, :zero) + :one',
+          ConditionExpression: 'attribute_not_exists(environments) OR environments < :max',
+          ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':max': req.maxEnvironments },
+        },
+      });
+      kinds.push('quota');
+    }
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return { deployment };
+    } catch (err) {
+      if (!(err instanceof TransactionCanceledException) && (err as Error).name !== 'TransactionCanceledException') throw err;
+      const reasons = (err as TransactionCanceledException).CancellationReasons ?? [];
+      const failed = new Set(kinds.filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed'));
+      // The same key raced this request: answer as the first one did (or 422 on another body).
+      if (req.idempotency && (failed.has('idempotency') || failed.size === 0)) {
+        const record = await this.getIdempotency(t, e, req.idempotency.key);
+        if (record) return { conflict: { kind: 'idempotent', record } };
+      }
+      const head = await this.getEnvironment(t, e);
+      if (head?.lockDeploymentId) return { conflict: { kind: 'locked', deploymentId: head.lockDeploymentId } };
+      if (failed.has('quota')) {
+        const q = await this.doc.send(new GetCommand({ TableName: T, Key: quotaKey(t), ConsistentRead: true }));
+        return { conflict: { kind: 'quota', environments: Number(q.Item?.environments ?? 0) } };
+      }
+      return { conflict: { kind: 'changed' } };
+    }
+  }
+
+  /**
+   * Moves a deployment to `status` (only from queued or deploying: a terminal deployment never
+   * changes again) and appends to its history. Terminal statuses release the environment's lock
+   * in the same transaction; a ready delete marks the environment deleted (its history is kept)
+   * and lowers the tenant's count. Returns the updated deployment, or undefined when it was
+   * terminal already (a retried report).
+   */
+  async recordStatus(
+    tenantId: string,
+    environmentId: string,
+    deploymentId: string,
+    status: DeploymentStatus,
+    extra: { buildId?: string; reason?: string } = {},
+  ): Promise<{ deployment: Deployment; previousStatus: DeploymentStatus } | undefined> {
+    const before = await this.getDeployment(tenantId, environmentId, deploymentId);
+    if (!before) throw new Error(`deployment ${deploymentId} of ${tenantId}/${environmentId} is not in the table`);
+    if (before.status === 'ready' || before.status === 'failed') return undefined;
+    if (before.status === status && !extra.buildId) return undefined;
+    const at = this.now().toISOString();
+    const entry: DeploymentHistoryEntry = { status, at, ...(extra.reason !== undefined ? { reason: extra.reason } : {}) };
+    const T = this.tableName;
+    const values: Record<string, unknown> = { ':s': status, ':at': at, ':h': [entry], ':queued': 'queued', ':deploying': 'deploying' };
+    let set = '#status = :s, updatedAt = :at, history = list_append(history, :h)';
+    if (extra.buildId !== undefined) {
+      set += ', buildId = :b';
+      values[':b'] = extra.buildId;
+    }
+    if (extra.reason !== undefined) {
+      set += ', reason = :r';
+      values[':r'] = extra.reason;
+    }
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      {
+        Update: {
+          TableName: T,
+          Key: deploymentKey(tenantId, environmentId, deploymentId),
+          UpdateExpression: `SET ${set}`,
+          ConditionExpression: '#status IN (:queued, :deploying)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+        },
+      },
+    ];
+    const terminal = status === 'ready' || status === 'failed';
+    const head = terminal ? await this.getEnvironment(tenantId, environmentId) : undefined;
+    if (terminal && head?.lockDeploymentId === deploymentId) {
+      const hv: Record<string, unknown> = { ':id': deploymentId, ':at': at };
+      let hset = 'updatedAt = :at';
+      if (status === 'ready' && before.action === 'delete') {
+        hset += ', #state = :deleted, deletedAt = :at, purged = :purged';
+        Object.assign(hv, { ':deleted': 'deleted', ':purged': before.purge === true });
+      } else if (status === 'ready') {
+        hset += ', deployedConfigVersion = :v';
+        hv[':v'] = before.configVersion;
+      }
+      items.push({
+        Update: {
+          TableName: T,
+          Key: headKey(tenantId, environmentId),
+          UpdateExpression: `SET ${hset} REMOVE lockDeploymentId, lockedAt`,
+          ConditionExpression: 'lockDeploymentId = :id',
+          ...(hset.includes('#state') ? { ExpressionAttributeNames: { '#state': 'state' } } : {}),
+          ExpressionAttributeValues: hv,
+        },
+      });
+      if (status === 'ready' && before.action === 'delete') {
+        items.push({ Update: { TableName: T, Key: quotaKey(tenantId), UpdateExpression: 'SET environments = environments - :one', ConditionExpression: 'environments > :zero', ExpressionAttributeValues: { ':one': 1, ':zero': 0 } } });
+      }
+    }
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (err) {
+      if ((err as Error).name === 'TransactionCanceledException') {
+        const now = await this.getDeployment(tenantId, environmentId, deploymentId);
+        if (now && (now.status === 'ready' || now.status === 'failed')) return undefined; // a concurrent report won
+      }
+      throw err;
+    }
+    const deployment = (await this.getDeployment(tenantId, environmentId, deploymentId))!;
+    return { deployment, previousStatus: before.status };
+  }
+
+  /**
+   * Releases the lock held by `deploymentId` (no-op when another deployment or none holds it).
+   * Used when a queued deployment could not be handed to the engine.
+   */
+  async releaseLock(tenantId: string, environmentId: string, deploymentId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: headKey(tenantId, environmentId),
+          UpdateExpression: 'REMOVE lockDeploymentId, lockedAt',
+          ConditionExpression: 'lockDeploymentId = :id',
+          ExpressionAttributeValues: { ':id': deploymentId },
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    }
+  }
+}
+
+/** The number of nodes of a config (the default chain has 4). */
+export function nodeCountOf(config: EnvironmentConfig): number {
+  return config.chain?.nodes?.length ?? 4;
+}
