@@ -9,39 +9,16 @@ import { readFileSync } from 'node:fs';
 import { resolveChainSpec } from '../lib/chain/chain-spec';
 import { TenantConfigError } from '../lib/config/config-error';
 import { parseTenantsConfig } from '../lib/config/tenant-config';
+import { Deployment, DeploymentHistoryEntry, DeploymentStatus, TERMINAL_DEPLOYMENT_STATUSES } from '../lib/contracts/control-plane';
 
 /** A JSON object as read from a file or an answer. */
 export type JsonObject = { [key: string]: unknown };
 
-/** A deployment's status (COMMON.md contract). */
-export type DeploymentStatus = 'queued' | 'deploying' | 'ready' | 'failed';
-
-/** One entry of a deployment's history. */
-export interface DeploymentTransition {
-  readonly status: DeploymentStatus;
-  readonly at: string;
-  readonly reason?: string;
-}
-
-/** A deployment as the API answers it. */
-export interface Deployment {
-  readonly deploymentId: string;
-  readonly tenantId: string;
-  readonly environmentId: string;
-  readonly action: 'create' | 'update' | 'delete';
-  readonly purge?: boolean;
-  readonly configVersion?: number;
-  readonly status: DeploymentStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly buildId?: string;
-  readonly stackName?: string;
-  readonly reason?: string;
-  readonly history?: readonly DeploymentTransition[];
-}
+/** The API's deployment record and its parts (lib/contracts/control-plane.ts). */
+export type { Deployment, DeploymentStatus, DeploymentHistoryEntry as DeploymentTransition };
 
 /** Terminal statuses: a deployment in one of them changes no more. */
-export const TERMINAL: readonly DeploymentStatus[] = ['ready', 'failed'];
+export const TERMINAL: readonly DeploymentStatus[] = TERMINAL_DEPLOYMENT_STATUSES;
 
 /**
  * A problem with a local input (a file, its content, an option value): nothing was sent. The
@@ -300,12 +277,12 @@ export function shortTime(iso: string): string {
 }
 
 /** One line of the progress display: a transition with its time (and the reason of a failure). */
-export function transitionLine(t: DeploymentTransition): string {
+export function transitionLine(t: DeploymentHistoryEntry): string {
   return `${shortTime(t.at)}  ${t.status}${t.reason ? `: ${t.reason}` : ''}`;
 }
 
 /** A deployment's transitions: its history, or (without one) its current status. */
-export function transitionsOf(d: Deployment): readonly DeploymentTransition[] {
+export function transitionsOf(d: Deployment): readonly DeploymentHistoryEntry[] {
   return d.history?.length ? d.history : [{ status: d.status, at: d.updatedAt, ...(d.reason ? { reason: d.reason } : {}) }];
 }
 

@@ -226,7 +226,7 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
       expect((await cli('help')).stdout).toBe(global.stdout);
       expect(await cli('help', 'frobnicate')).toMatchObject({ code: 2, stderr: expect.stringContaining('no help for "frobnicate": it is not a command') });
       const group = await cli('nodes', '--help');
-      expect(group.stdout.split('\n')[0]).toBe('usage: blockchain-tenancy nodes <list|start|stop|reboot> ...');
+      expect(group.stdout.split('\n')[0]).toBe('usage: blockchain-tenancy nodes <list|start|stop|reboot|add|remove> ...');
       const version = await cli('--version');
       expect([version.code, version.stdout]).toEqual([0, `blockchain-tenancy ${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}\n`]);
     });
