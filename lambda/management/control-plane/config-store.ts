@@ -96,13 +96,11 @@ const versionKey = (t: string, e: string, v: number) => ({ PK: envPk(t, e), SK: 
 const deploymentKey = (t: string, e: string, id: string) => ({ PK: envPk(t, e), SK: `DEPLOYMENT#${id}` });
 const idempotencyKey = (t: string, e: string, key: string) => ({ PK: `IDEMPOTENCY#${t}#${e}`, SK: `KEY#${key}` });
 
-/** A new deployment id: `d-` + UTC time to the millisecond + 8 random hex digits (sorts by time). */
+/** A new deployment id (DEPLOYMENT_ID_PATTERN): `d-` + UTC time to the millisecond + 8 random hex digits (sorts by time). */
 export function newDeploymentId(now: Date): string {
   return `d-${now.toISOString().replace(/[-:.TZ]/g, '')}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Deployment ids as {@link newDeploymentId} writes them. */
-export const DEPLOYMENT_ID_PATTERN = /^d-\d{17}-[0-9a-f]{8}$/;
 
 function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
