@@ -278,14 +278,16 @@ class Runner {
     const skipped: string[] = [];
     for (const e of listed) {
       const answer = await this.request('GET', `/environments/${e.tenantId}/${e.environmentId}/config`);
-      if (answer.status === 404 && (answer.body.error as { code?: string } | undefined)?.code !== 'ControlPlaneDisabled') {
-        skipped.push(`${e.tenantId}/${e.environmentId}`);
+      const error = answer.body.error as { code?: string; message?: string } | undefined;
+      if (answer.status === 404 && error?.code !== 'ControlPlaneDisabled') {
+        skipped.push(`${e.tenantId}/${e.environmentId} (${error?.message ?? 'no stored config'})`);
         continue;
       }
       if (answer.status >= 300) throw new ApiRefused(answer);
       entries.push({ tenantId: e.tenantId, environmentId: e.environmentId, config: withoutId(answer.body.config) });
     }
-    if (skipped.length) this.term.err(`${PROG}: skipped ${skipped.join(', ')}: no stored config (deployed with \`cdk deploy\` and a tenants.json, not through the control plane)`);
+    // Deployed with `cdk deploy` and a tenants.json (never through the control plane), or deleted.
+    for (const s of skipped) this.term.err(`${PROG}: skipped ${s}`);
     if (entries.length === 0) {
       this.term.err(`${PROG}: no environment has a stored config, so there is nothing to export${a.out ? ` and ${a.out} was not written` : ''}`);
       return EXIT.API_ERROR;

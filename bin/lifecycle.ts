@@ -250,12 +250,13 @@ export function renderPlan(steps: readonly ImportStep[]): string {
 }
 
 /**
- * `config export`: the stored environments back in the tenants.json shape (tenants in the order
- * given, environments grouped under their tenant), validated with parseTenantsConfig.
+ * `config export`: the stored environments back in the tenants.json shape (tenants and their
+ * environments sorted by id), validated with parseTenantsConfig.
  */
 export function exportTenantsConfig(entries: readonly { tenantId: string; environmentId: string; config: JsonObject }[]): JsonObject {
   const tenants: { id: string; environments: JsonObject[] }[] = [];
-  for (const e of entries) {
+  const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  for (const e of [...entries].sort((a, b) => byId(a.tenantId, b.tenantId) || byId(a.environmentId, b.environmentId))) {
     let t = tenants.find((x) => x.id === e.tenantId);
     if (!t) tenants.push((t = { id: e.tenantId, environments: [] }));
     t.environments.push({ id: e.environmentId, ...e.config });
