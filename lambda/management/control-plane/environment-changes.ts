@@ -46,34 +46,37 @@ export function validateEnvironmentBody(
     return { problems: [{ field: `${bodyPath}.id`, message: `is ${JSON.stringify(body.id)} but the path names environment "${environmentId}"; leave id out or set it to "${environmentId}"` }] };
   }
   const candidate = { ...body, id: environmentId };
-  let config: EnvironmentConfig;
-  try {
-    config = parseTenantsConfig({ tenants: [{ id: tenantId, environments: [candidate] }] }, 'request body').tenants[0].environments[0];
-  } catch (e) {
-    if (!(e instanceof TenantConfigError)) throw e;
-    return {
-      problems: e.problems.map((p) => {
-        const at = p.indexOf(': ');
-        const path = p.slice(0, at);
-        return { field: path.startsWith(WRAPPED) ? bodyPath + path.slice(WRAPPED.length) : bodyPath, message: toBodyPath(p.slice(at + 2), bodyPath) };
-      }),
-    };
-  }
-  const mine = parseIpv4Cidr(config.cidr);
-  const problems: BodyProblem[] = [];
-  if (typeof mine !== 'string') {
+  // Checked even when the parser finds other problems, so one answer lists every problem.
+  const overlaps: BodyProblem[] = [];
+  const mine = typeof body.cidr === 'string' ? parseIpv4Cidr(body.cidr) : 'not a string';
+  if (typeof mine !== 'string' && mine.prefix >= 16 && mine.prefix <= 24) {
     for (const other of others) {
       if (other.environmentId === environmentId) continue;
       const theirs = parseIpv4Cidr(other.cidr);
       if (typeof theirs !== 'string' && cidrsOverlap(mine, theirs)) {
-        problems.push({
+        overlaps.push({
           field: `${bodyPath}.cidr`,
-          message: `"${config.cidr}" overlaps environment ${tenantId}/${other.environmentId}'s cidr "${other.cidr}"; give every environment its own non-overlapping block, e.g. the next free /16`,
+          message: `"${String(body.cidr)}" overlaps environment ${tenantId}/${other.environmentId}'s cidr "${other.cidr}"; give every environment its own non-overlapping block, e.g. the next free /16`,
         });
       }
     }
   }
-  return problems.length ? { problems } : { config };
+  try {
+    const config = parseTenantsConfig({ tenants: [{ id: tenantId, environments: [candidate] }] }, 'request body').tenants[0].environments[0];
+    return overlaps.length ? { problems: overlaps } : { config };
+  } catch (e) {
+    if (!(e instanceof TenantConfigError)) throw e;
+    return {
+      problems: [
+        ...e.problems.map((p) => {
+          const at = p.indexOf(': ');
+          const path = p.slice(0, at);
+          return { field: path.startsWith(WRAPPED) ? bodyPath + path.slice(WRAPPED.length) : bodyPath, message: toBodyPath(p.slice(at + 2), bodyPath) };
+        }),
+        ...overlaps,
+      ],
+    };
+  }
 }
 
 /** JSON Merge Patch (RFC 7396): objects merge, `null` removes a member, anything else replaces. */

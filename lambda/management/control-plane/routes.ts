@@ -13,7 +13,7 @@ import { EnvironmentConfig, environmentStackName } from '../../../lib/config/ten
 import { CONTROL_PLANE_DETAIL_TYPES, CONTROL_PLANE_EVENT_SOURCE, ControlPlaneQuotas, DEPLOYMENT_ID_PATTERN, Deployment } from '../../../lib/contracts/control-plane';
 import { ID_HINT, ID_PATTERN } from '../../../lib/contracts/ids';
 import { ApiError, ProxyResult, json } from '../api-error';
-import type { ConfigStore, DeploymentConflict, DeploymentRequest } from './config-store';
+import { ConfigStore, DeploymentConflict, DeploymentRequest } from './config-store';
 import { BodyProblem, explicitNodes, mergePatch, quotaRefusals, refusedChanges, validateEnvironmentBody } from './environment-changes';
 
 /** What the lifecycle routes need (the handler builds it from CONTROL_PLANE_TABLE, EVENT_BUS_NAME, CONTROL_PLANE_QUOTAS). */
@@ -65,10 +65,8 @@ export async function handleLifecycle(
   }
   const [, tenantId, environmentId, collection, id] = parts;
   const method = event.httpMethod;
-  // The store (and the DynamoDB SDK) loads on the first lifecycle route, not at init.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ConfigStore: Store } = require('./config-store') as typeof import('./config-store');
-  const store = new Store(await cp.dynamodb(), cp.tableName, cp.now);
+  // The DynamoDB SDK loads with the first store, on the first lifecycle route (not at init).
+  const store = new ConfigStore(await cp.dynamodb(), cp.tableName, cp.now);
   const ctx: Ctx = { cp, store, tenantId, environmentId, log: deps.log ?? ((x) => console.log(JSON.stringify(x))) };
 
   if (method === 'GET') {
