@@ -145,6 +145,8 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
 
     expect(await record({ deploymentId: id, environmentId: 'dev', phase: 'started', buildId: 'deploy:b-1' })).toEqual({ deploymentId: id, status: 'deploying', recorded: true });
     expect(await deployment('dev', id)).toMatchObject({ status: 'deploying', buildId: 'deploy:b-1', history: [{ status: 'queued' }, { status: 'deploying' }] });
+    // Step Functions may deliver a report twice: the same step is recorded once.
+    expect(await record({ deploymentId: id, environmentId: 'dev', phase: 'started', buildId: 'deploy:b-1' })).toMatchObject({ recorded: false });
     expect(await record({ deploymentId: id, environmentId: 'dev', phase: 'succeeded' })).toMatchObject({ status: 'ready', recorded: true });
     const done = await deployment('dev', id);
     expect(done).toMatchObject({ status: 'ready', action: 'create', stackName: 'AcmeDev', history: [{ status: 'queued' }, { status: 'deploying' }, { status: 'ready' }] });
@@ -177,6 +179,7 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     expect((await call('POST', '/environments/acme/qa', '{"cidr":')).body.error).toEqual({ code: 'BadRequest', message: 'the body must be a JSON object', field: 'body' });
     expect((await call('POST', '/environments/acme/qa', { id: 'prod', cidr: '10.30.0.0/16' })).body.error.field).toBe('body.id');
     expect((await call('GET', '/environments/acme/qa/config')).status).toBe(404);
+    expect((await call('GET', '/environments/acme/qa/deployments')).status).toBe(404);
   });
 
   it('patches (202, version 2) with a JSON Merge Patch; refuses guard-rail changes with 422 ChangeRefused and the reason', async () => {

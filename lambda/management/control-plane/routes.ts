@@ -71,6 +71,7 @@ export async function handleLifecycle(
 
   if (method === 'GET') {
     if (collection === 'config') return getConfig(ctx, event.queryStringParameters?.version);
+    if (!(await store.getEnvironment(tenantId, environmentId))) throw new ApiError(404, 'NotFound', `environment ${tenantId}/${environmentId} has no deployments; create it with POST /environments/${tenantId}/${environmentId}`);
     if (parts.length === 4) return json(200, { deployments: await store.listDeployments(tenantId, environmentId) });
     if (!id || !DEPLOYMENT_ID_PATTERN.test(id)) throw new ApiError(400, 'BadRequest', `deployment id "${String(id).slice(0, 40)}" is not valid; use an id from GET /environments/${tenantId}/${environmentId}/deployments (d-<time>-<hex>)`, 'deploymentId');
     const d = await store.getDeployment(tenantId, environmentId, id);
