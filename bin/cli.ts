@@ -101,7 +101,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     brief: "change an environment's config (JSON Merge Patch)",
     args: [ENV_ARG],
     summary: "Change a stored environment's config with a JSON Merge Patch (RFC 7396) and start its deployment.",
-    options: { file: { type: 'string', value: 'FILE', help: 'the patch: the fields to change with their new values, null removes a field, arrays are replaced whole (required)' }, ...WAIT_OPTIONS },
+    options: { file: { type: 'string', value: 'FILE', help: 'the patch: the fields to change with their new values, null removes a field, arrays are replaced whole; {} deploys the stored config again (required)' }, ...WAIT_OPTIONS },
     api: true,
     details: [
       'The CLI reads the stored config (GET .../config), applies the patch and checks the result with the default',

@@ -159,8 +159,8 @@ export function patchPaths(patch: JsonObject, prefix = ''): string[] {
 }
 
 /**
- * Checks `environments update --file PATCH.json` before anything is sent: a JSON object that does
- * not rename the environment; with the stored config, the patched config must pass
+ * Checks `environments update --file PATCH.json` before anything is sent: a JSON object (`{}`
+ * deploys the stored config again) that does not rename the environment; with the stored config, the patched config must pass
  * parseTenantsConfig (problems named by their path in the patched config). Returns the patched config.
  */
 export function checkPatch(patch: unknown, tenantId: string, environmentId: string, file: string, stored?: JsonObject): JsonObject | undefined {
@@ -170,7 +170,6 @@ export function checkPatch(patch: unknown, tenantId: string, environmentId: stri
   if ('id' in patch && patch.id !== environmentId) {
     throw new LocalInputError(`--file ${file}: invalid patch`, [`id: an environment cannot be renamed (the id is part of its stack and resource names); remove "id" from the patch, or create ${tenantId}/${String(patch.id)} and delete ${tenantId}/${environmentId}`]);
   }
-  if (Object.keys(patch).length === 0) throw new LocalInputError(`--file ${file}: the patch is empty ({}); it changes nothing, so nothing was sent`);
   if (!stored) return undefined;
   const next = applyMergePatch(stored, patch) as JsonObject;
   const problems = environmentProblems(tenantId, next);
