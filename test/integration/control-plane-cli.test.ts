@@ -28,6 +28,9 @@ import { MOTO_CREDENTIALS, MotoServer, envFor, startMoto } from '../support/moto
  * stack writes in AWS). moto's CloudFormation never records *_FAILED events, so for the failed
  * deployment DescribeStackEvents of that one stack answers recorded CloudFormation events.
  */
+/** What the spinner writes to return to the start of its line and clear it (CR, ESC [K), as a pattern. */
+const CLEAR_LINE = '\\r\\u001b\\[K';
+
 describe('CLI control-plane commands end to end (real CLI process, lifecycle routes on moto)', { timeout: 180_000 }, () => {
   let moto: MotoServer;
   let plane: LocalControlPlane;
@@ -207,6 +210,20 @@ describe('CLI control-plane commands end to end (real CLI process, lifecycle rou
     const out = await cli('environments', 'status', 'acme/qa', '--wait', '--timeout', '2', '--interval', '1');
     expect(out.code).toBe(4);
     expect(out.stderr).toMatch(new RegExp(`gave up waiting after \\ds \\(--timeout 2\\): deployment ${id} is still queued; it goes on in AWS\\. Follow it: blockchain-tenancy environments status acme/qa --deployment ${id} --wait`));
+    // No terminal (above): no spinner, stderr holds the message alone. On a terminal (a pty from
+    // util-linux `script`), the spinner redraws one line on stderr while it waits.
+    expect(out.stderr).not.toContain('\r');
+    const tty = await new Promise<{ code: number; output: string }>((resolve) => {
+      const command = [process.execPath, '--import', 'tsx', join('bin', 'blockchain-tenancy.ts'), 'environments', 'status', 'acme/qa', '--wait', '--timeout', '3', '--interval', '1'].join(' ');
+      const p = spawn('script', ['-qfec', command, '/dev/null'], { env: { PATH: process.env.PATH, HOME: '/nonexistent', ...envFor(moto.endpoint), AWS_ENDPOINT_URL: '', BLOCKCHAIN_TENANCY_ENDPOINT: api.endpoint } });
+      let output = '';
+      p.stdout.on('data', (d: Buffer) => (output += d));
+      p.on('close', (code) => resolve({ code: code ?? -1, output }));
+    });
+    expect(tty.code).toBe(4);
+    expect(tty.output).toMatch(new RegExp(`${CLEAR_LINE}[|/\\\\-] queued \\d+s \\(deployment ${id}\\)`));
+    // Cleared before each line it prints: the transition and the timeout message start on a clean line.
+    expect(tty.output).toMatch(new RegExp(`${CLEAR_LINE}(\r\n)?blockchain-tenancy: gave up waiting after`));
     await deploy('acme', 'qa', id);
     expect((await cli('environments', 'status', 'acme/qa', '--deployment', id)).code).toBe(0);
   });
