@@ -7,9 +7,12 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { EXIT, ParsedArgs, UsageError, commandHelp, describeFetchError, packageVersion, parseCommandLine, render } from './cli';
 import { ApiRequest, ApiUnreachable, Terminal, runLifecycle } from './lifecycle-commands';
+
+/** The largest file the control-plane commands read (API Gateway's request payload limit). */
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
 /** How long one API request may take before the CLI gives up (exit 3). */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -160,7 +163,13 @@ function processTerminal(json: boolean): Terminal {
     },
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    readFile: (path) => readFileSync(path, 'utf8'),
+    readFile: (path) => {
+      // A device or FIFO (/dev/zero) would never end, and API Gateway refuses bodies over 10 MB.
+      const stat = statSync(path);
+      if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'not a regular file' });
+      if (stat.size > MAX_FILE_BYTES) throw Object.assign(new Error('too large'), { code: `${stat.size} bytes, more than the API's 10 MB request limit` });
+      return readFileSync(path, 'utf8');
+    },
     writeFile: (path, text) => writeFileSync(path, text),
     newKey: () => randomUUID(),
   };

@@ -237,6 +237,13 @@ describe('CLI control-plane commands end to end (real CLI process, lifecycle rou
     const badPatch = await cli('environments', 'update', 'acme/qa', '--file', file('bad-patch.json', { removalPolicy: 'keep' }));
     expect(badPatch.code).toBe(2);
     expect(badPatch.stderr).toContain('  - removalPolicy: must be one of "retain", "destroy", got "keep"');
+    // Hostile paths: a device that never ends, a directory, a file over the API's 10 MB limit.
+    const big = file('big.json', `{"cidr": "10.20.0.0/16", "x": "${'a'.repeat(10 * 1024 * 1024)}"}`);
+    for (const [path, why] of [['/dev/zero', 'not a regular file'], [dir, 'not a regular file'], [big, 'more than the API\'s 10 MB request limit']]) {
+      const out = await cli('environments', 'create', 'acme/bad', '--file', path);
+      expect([out.code, out.stdout]).toEqual([2, '']);
+      expect(out.stderr).toMatch(new RegExp(`^blockchain-tenancy: --file ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read it \\(.*${why.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\); give the path of a JSON file\\n$`));
+    }
     const badImport = await cli('config', 'import', file('bad-tenants.json', { tenants: [{ id: 'acme', environments: [{ id: 'dev', cidr: '10.21.0.0/16', colour: 'red' }] }] }));
     expect(badImport.code).toBe(2);
     expect(badImport.stderr).toMatch(/ {2}- tenants\[0\]\.environments\[0\]\.colour: unknown field/);
