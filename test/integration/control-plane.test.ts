@@ -7,7 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
 import { handleRecorder, RecorderDeps } from '../../lambda/management/control-plane/recorder';
-import { environmentStackName } from '../../lib/config/tenant-config';
+import { EnvironmentConfig, environmentStackName } from '../../lib/config/tenant-config';
 import { CONTROL_PLANE_EVENT_SOURCE, Deployment, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
 import { serveManagementApi } from '../../lib/local/management-server';
@@ -418,6 +418,33 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('refuses a change computed from a config version that moved meanwhile (409 ConcurrentChange, nothing written)', async () => {
+    const head = (await plane.store.getEnvironment('acme', 'dev'))!;
+    expect(head.lockDeploymentId).toBeUndefined();
+    const stale = await plane.store.requestDeployment({ tenantId: 'acme', environmentId: 'dev', action: 'update', expectedConfigVersion: head.configVersion - 1, config: { id: 'dev', ...dev } as EnvironmentConfig, stackName: 'AcmeDev' });
+    expect(stale).toEqual({ conflict: { kind: 'changed' } });
+    expect(await plane.store.getEnvironment('acme', 'dev')).toEqual(head);
+    expect(await plane.store.getConfigVersion('acme', 'dev', head.configVersion + 1)).toBeUndefined();
+  });
+
+  it('refuses hostile bodies with 400/413 and names the limit, before anything is stored', async () => {
+    const deep = `${'{"chain":'.repeat(1)}${'{"a":'.repeat(100_000)}1${'}'.repeat(100_001)}`;
+    for (const [m, p] of [
+      ['PATCH', '/environments/acme/dev'],
+      ['POST', '/environments/acme/deep'],
+      ['POST', '/environments/acme/dev/nodes'],
+    ]) {
+      const out = await call(m, p, deep, { headers: { 'Idempotency-Key': 'deep-1' } });
+      expect([m, out.status, out.body.error.code, out.body.error.message]).toEqual([m, 413, 'PayloadTooLarge', expect.stringContaining('128 KB')]);
+      const nested = await call(m, p, `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`, { headers: { 'Idempotency-Key': 'deep-2' } });
+      expect([m, nested.status, nested.body.error.message]).toEqual([m, 400, expect.stringContaining('deeper than 16 levels')]);
+    }
+    expect((await call('POST', '/environments/acme/dev/nodes', '["x"]')).body.error).toMatchObject({ field: 'body' });
+    expect((await call('GET', '/environments/acme/deep/config')).status).toBe(404);
+    // The refused requests stored no answer under their keys.
+    expect(await plane.store.getIdempotency('acme', 'dev', 'deep-1')).toBeUndefined();
   });
 
   it('never logs a config or a key', () => {

@@ -380,7 +380,8 @@ export class ConfigStore {
         },
       });
       if (status === 'ready' && before.action === 'delete') {
-        items.push({ Update: { TableName: T, Key: quotaKey(tenantId), UpdateExpression: 'SET environments = environments - :one', ConditionExpression: 'environments > :zero', ExpressionAttributeValues: { ':one': 1, ':zero': 0 } } });
+        // Unconditional: a count that is off must never keep a finished deployment from being recorded.
+        items.push({ Update: { TableName: T, Key: quotaKey(tenantId), UpdateExpression: 'SET environments = if_not_exists(environments, :one) - :one', ExpressionAttributeValues: { ':one': 1 } } });
       }
     }
     try {
