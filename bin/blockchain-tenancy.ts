@@ -97,7 +97,7 @@ function signedRequester(conn: Connection): ApiRequest {
         ...(body ? { body } : {}),
       });
     } catch (e) {
-      throw new ApiUnreachable(`no AWS credentials (${(e as Error).name}: ${(e as Error).message}); configure the default credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, aws configure, SSO) or pass --profile NAME`);
+      throw new ApiUnreachable(`no AWS credentials (${(e as Error).name}: ${(e as Error).message}); configure the default credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, aws configure, SSO) or pass --profile NAME`, false);
     }
     let res: Response;
     try {

@@ -42,7 +42,14 @@ export type ApiRequest = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: str
 
 /** No answer from the API (or no credentials): exit 3; the message says why and what to check. */
 export class ApiUnreachable extends Error {
-  constructor(message: string) {
+  /**
+   * @param sent whether the request may have reached the API (false: no credentials, nothing
+   * left this machine; then no retry hint is printed)
+   */
+  constructor(
+    message: string,
+    public readonly sent = true,
+  ) {
     super(message);
     this.name = 'ApiUnreachable';
   }
@@ -102,7 +109,7 @@ export async function runLifecycle(args: LifecycleArgs, request: ApiRequest, ter
       return EXIT.API_ERROR;
     }
     if (e instanceof ApiUnreachable) {
-      term.err(`${PROG}: ${e.message}${run.retryHint ? `\n${run.retryHint}` : ''}`);
+      term.err(`${PROG}: ${e.message}${run.retryHint && e.sent ? `\n${run.retryHint}` : ''}`);
       return EXIT.UNREACHABLE;
     }
     throw e;

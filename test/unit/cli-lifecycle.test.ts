@@ -323,6 +323,11 @@ describe('runLifecycle (scripted API, fake clock)', () => {
     const t2 = fakeTerminal(files);
     expect(await runLifecycle(args(['environments', 'create', 'acme/qa', '--file', 'qa.json', '--idempotency-key', 'my-key-1']), down.request, t2.term)).toBe(EXIT.UNREACHABLE);
     expect(t2.err[0]).toContain('run the same command again with --idempotency-key my-key-1 (blockchain-tenancy environments create acme/qa --file qa.json --idempotency-key my-key-1)');
+    // No credentials: nothing left the machine, so no retry hint.
+    const t3 = fakeTerminal(files);
+    const noCredentials: ApiRequest = async () => Promise.reject(new ApiUnreachable('no AWS credentials (CredentialsProviderError: ...)', false));
+    expect(await runLifecycle(args(['environments', 'create', 'acme/qa', '--file', 'qa.json']), noCredentials, t3.term)).toBe(EXIT.UNREACHABLE);
+    expect(t3.err).toEqual(['blockchain-tenancy: no AWS credentials (CredentialsProviderError: ...)']);
   });
 
   it('a bad file sends nothing (exit 2); 409 names the running deployment and how to wait for it', async () => {
