@@ -8,7 +8,11 @@ import { dirname, join } from 'node:path';
 import { parseArgs as parseNodeArgs } from 'node:util';
 import { ID_PATTERN } from '../lib/contracts/ids';
 
-export const EXIT = { OK: 0, API_ERROR: 1, USAGE: 2, UNREACHABLE: 3 } as const;
+/**
+ * Exit codes. API_ERROR is also a deployment that failed (`--wait`, `environments status`);
+ * TIMEOUT: `--wait` gave up before the deployment finished (it goes on in AWS).
+ */
+export const EXIT = { OK: 0, API_ERROR: 1, USAGE: 2, UNREACHABLE: 3, TIMEOUT: 4 } as const;
 
 const PROG = 'blockchain-tenancy';
 
@@ -42,9 +46,24 @@ export interface CommandSpec {
   readonly api: boolean;
   readonly details?: string;
   readonly examples: readonly string[];
+  /** The exit-code line of its help. @default - that of the API commands (or of `local`) */
+  readonly exitCodes?: string;
 }
 
 const ENV_ARG = '<tenant>/<env>';
+
+/** Options of the commands that can follow their deployment to the end. */
+const WAIT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  wait: { type: 'boolean', help: 'follow the deployment until it is ready or failed: one line per status change, with its time; exit code by outcome' },
+  timeout: { type: 'string', value: 'SECONDS', help: `with --wait: give up after this long (exit 4; the deployment goes on in AWS), default ${3600} (1 h)` },
+  interval: { type: 'string', value: 'SECONDS', help: 'with --wait: seconds between two status requests, 1-300, default 5' },
+};
+
+const WAIT_EXIT_CODES =
+  'exit codes: 0 ok (with --wait: the deployment is ready), 1 the API refused the request or the deployment failed (its CloudFormation reason is printed), 2 usage error or an invalid file (nothing was sent), 3 API unreachable or no AWS credentials, 4 --wait timed out (the deployment goes on in AWS)';
+
+/** The control-plane commands (they need the control plane enabled in the management stack). */
+const LIFECYCLE_NOTE = 'Needs the control plane of the management API (README "Control plane"); without it the API answers 404 ControlPlaneDisabled.';
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -55,6 +74,85 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {},
     api: true,
     examples: [`${PROG} environments list`, `${PROG} environments list --json`],
+  },
+  {
+    name: 'environments create',
+    brief: 'create an environment (a deployment in AWS)',
+    args: [ENV_ARG],
+    summary: 'Store a new environment\'s config and start its deployment (CodeBuild runs this library\'s CDK app on it); prints the deployment id.',
+    options: {
+      file: { type: 'string', value: 'FILE', help: 'one environment\'s config (the schema of an entry of tenants.json\'s "environments"); its "id", if any, must be <env>' },
+      'from-config': { type: 'string', value: 'FILE', help: 'take <tenant>/<env> out of a tenants.json instead' },
+      'idempotency-key': { type: 'string', value: 'KEY', help: 'makes a retry safe: the same key and config within 24 h answer the first deployment instead of starting another (1-128 of A-Z a-z 0-9 _ . : -); default: a new key, printed with the result' },
+      ...WAIT_OPTIONS,
+    },
+    api: true,
+    details: [
+      'The file is checked with the default app\'s own parser before anything is sent: every problem is printed with its',
+      'field path (exit 2). Give exactly one of --file and --from-config. If the request gets no answer (exit 3), run',
+      'the same command again with the printed --idempotency-key: it cannot create a second deployment.',
+      LIFECYCLE_NOTE,
+    ].join('\n'),
+    examples: [`${PROG} environments create acme/qa --file qa.json --wait`, `${PROG} environments create acme/dev --from-config tenants.json`, `${PROG} environments create acme/qa --file qa.json --idempotency-key 5b0c9a1e-retry`],
+    exitCodes: WAIT_EXIT_CODES,
+  },
+  {
+    name: 'environments update',
+    brief: "change an environment's config (JSON Merge Patch)",
+    args: [ENV_ARG],
+    summary: "Change a stored environment's config with a JSON Merge Patch (RFC 7396) and start its deployment.",
+    options: { file: { type: 'string', value: 'FILE', help: 'the patch: the fields to change with their new values, null removes a field, arrays are replaced whole; {} deploys the stored config again (required)' }, ...WAIT_OPTIONS },
+    api: true,
+    details: [
+      'The CLI reads the stored config (GET .../config), applies the patch and checks the result with the default',
+      'app\'s parser before it sends the patch: problems are printed with their path in the patched config (exit 2).',
+      'Changes that would replace a node\'s file system or fork the chain (genesis, consensus, chain id, client,',
+      'validator set) are refused by the API (422 ChangeRefused) with the reason.',
+      LIFECYCLE_NOTE,
+    ].join('\n'),
+    examples: [`${PROG} environments update acme/dev --file patch.json --wait`, `echo '{"credentials": {"defaultLifetimeDays": 30}}' > patch.json`],
+    exitCodes: WAIT_EXIT_CODES,
+  },
+  {
+    name: 'environments delete',
+    brief: 'delete an environment (keeps its data unless --purge)',
+    args: [ENV_ARG],
+    summary: "Delete an environment's stack. Its data (file systems, key, logs, secrets) is kept as its removalPolicy says; --purge destroys it.",
+    options: {
+      purge: { type: 'boolean', help: 'destroy the data too (file systems, key, logs, secrets); needs --confirm <env>' },
+      confirm: { type: 'string', value: 'ENV', help: 'with --purge: the environment id again, to confirm that its data is destroyed' },
+      ...WAIT_OPTIONS,
+    },
+    api: true,
+    details: `--purge cannot be undone: the chain's data on the nodes' file systems is gone. ${LIFECYCLE_NOTE}`,
+    examples: [`${PROG} environments delete acme/qa --wait`, `${PROG} environments delete acme/qa --purge --confirm qa --wait`],
+    exitCodes: WAIT_EXIT_CODES,
+  },
+  {
+    name: 'environments status',
+    brief: "an environment's deployment status (--wait follows it)",
+    args: [ENV_ARG],
+    summary: "Show the status of an environment's latest deployment (or --deployment ID) and its transitions; --wait follows it to the end.",
+    options: { deployment: { type: 'string', value: 'ID', help: 'this deployment instead of the latest' }, ...WAIT_OPTIONS },
+    api: true,
+    details: [
+      'One line per status change (queued, deploying, ready or failed) with its time; a failed deployment prints its',
+      'CloudFormation reason (the first *_FAILED event\'s ResourceStatusReason). On a terminal, a spinner shows that',
+      '--wait is still waiting. Without --wait: exit 0 for queued, deploying and ready, 1 for failed.',
+      LIFECYCLE_NOTE,
+    ].join('\n'),
+    examples: [`${PROG} environments status acme/dev --wait`, `${PROG} environments status acme/dev --deployment <id> --wait --timeout 1800`, `${PROG} environments status acme/dev --json`],
+    exitCodes: WAIT_EXIT_CODES,
+  },
+  {
+    name: 'environments deployments',
+    brief: "an environment's deployment history",
+    args: [ENV_ARG],
+    summary: "List an environment's deployments, newest first: action, status, config version, times and failure reason.",
+    options: {},
+    api: true,
+    details: LIFECYCLE_NOTE,
+    examples: [`${PROG} environments deployments acme/dev`, `${PROG} environments deployments acme/dev --json`],
   },
   {
     name: 'nodes list',
@@ -76,6 +174,33 @@ export const COMMANDS: readonly CommandSpec[] = [
       examples: [`${PROG} nodes ${verb} acme/dev validator-1`],
     }),
   ),
+  {
+    name: 'nodes add',
+    brief: 'add a node (a deployment in AWS)',
+    args: [ENV_ARG],
+    summary: 'Add one node to an environment and start its deployment.',
+    options: { file: { type: 'string', value: 'FILE', help: 'the node\'s config, the schema of an entry of "chain.nodes": id, member, role, and optionally instanceType, architecture, group (required)' }, ...WAIT_OPTIONS },
+    api: true,
+    details: [
+      'The CLI reads the stored config and checks it with the node added (default app\'s parser) before it sends the node;',
+      'problems of the node are printed with their field in the node file (exit 2). A new validator changes the validator',
+      'set, which the API refuses (422): add members here, and validators through the consensus voting API.',
+      LIFECYCLE_NOTE,
+    ].join('\n'),
+    examples: [`${PROG} nodes add acme/dev --file node.json --wait`, `echo '{"id": "member-3", "member": "acme", "role": "member"}' > node.json`],
+    exitCodes: WAIT_EXIT_CODES,
+  },
+  {
+    name: 'nodes remove',
+    brief: 'remove a node (a deployment in AWS)',
+    args: [ENV_ARG, '<node>'],
+    summary: 'Remove one node from an environment and start its deployment (its file system is kept as the removalPolicy says).',
+    options: { ...WAIT_OPTIONS },
+    api: true,
+    details: LIFECYCLE_NOTE,
+    examples: [`${PROG} nodes remove acme/dev member-3 --wait`],
+    exitCodes: WAIT_EXIT_CODES,
+  },
   {
     name: 'credentials create',
     brief: 'create an app credential (secret shown once)',
@@ -118,6 +243,39 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [`${PROG} credentials regenerate acme/dev bt3k...`],
   },
   {
+    name: 'config export',
+    brief: 'write every stored environment as a tenants.json',
+    args: [],
+    summary: "Read every stored environment's config and write them in the tenants.json shape (checked with the default app's parser before writing).",
+    options: { out: { type: 'string', value: 'FILE', help: 'write to FILE (replaced) instead of printing it' } },
+    api: true,
+    details: [
+      'Environments deployed with `cdk deploy` and a tenants.json, not through the control plane, have no stored config',
+      'and are listed on stderr as skipped. The file has no "management" section and no tenant display names (neither is',
+      'stored with an environment).',
+      LIFECYCLE_NOTE,
+    ].join('\n'),
+    examples: [`${PROG} config export --out tenants.json`, `${PROG} config export > backup.json`],
+  },
+  {
+    name: 'config import',
+    brief: "create or update each environment of a tenants.json",
+    args: ['<file>'],
+    summary: 'Create or update every environment of a tenants.json: compares each with its stored config, prints the plan, then applies it.',
+    options: { 'dry-run': { type: 'boolean', help: 'print the plan only; send nothing that changes anything' }, ...WAIT_OPTIONS },
+    api: true,
+    details: [
+      'The file is checked with the default app\'s parser first (field paths as in the file; exit 2). Environments of the',
+      'file that are not stored are created; stored ones that differ get the JSON Merge Patch from the stored config to the',
+      'file\'s; equal ones are left alone, so importing the same file twice changes nothing. Environments stored but not in',
+      'the file are left alone (delete them with `environments delete`). "management" and tenant display names are not',
+      'stored by the control plane and are ignored. Stops at the first refused request (exit 1); what it applied stays.',
+      LIFECYCLE_NOTE,
+    ].join('\n'),
+    examples: [`${PROG} config import tenants.json --dry-run`, `${PROG} config import tenants.json --wait`],
+    exitCodes: WAIT_EXIT_CODES,
+  },
+  {
     name: 'local',
     brief: 'run an environment on this machine (dApp development)',
     args: [],
@@ -142,7 +300,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-const GROUPS = ['environments', 'nodes', 'credentials'] as const;
+const GROUPS = ['environments', 'nodes', 'credentials', 'config'] as const;
 
 export const USAGE = `usage: ${PROG} <command> [arguments] [options]
 
@@ -155,7 +313,8 @@ ${optionLines(API_OPTIONS)}
   -h, --help       this text; \`${PROG} <command> --help\` explains one command
   --version        print the version
 
-exit codes: 0 ok, 1 the API refused the request (4xx/5xx), 2 usage error, 3 API unreachable or no AWS credentials`;
+exit codes: 0 ok, 1 the API refused the request (4xx/5xx), 2 usage error, 3 API unreachable or no AWS credentials,
+  4 \`--wait\` timed out; with --wait (and \`environments status\`) 1 is also a failed deployment`;
 
 function optionLines(options: Readonly<Record<string, OptionSpec>>): string {
   return Object.entries(options)
@@ -178,9 +337,9 @@ export function commandHelp(cmd: CommandSpec): string {
     'examples:',
     ...cmd.examples.map((e) => `  ${e}`),
     '',
-    cmd.api
+    cmd.exitCodes ?? (cmd.api
       ? 'exit codes: 0 ok, 1 the API refused the request (4xx/5xx), 2 usage error, 3 API unreachable or no AWS credentials'
-      : 'exit codes: 0 stopped cleanly (Ctrl-C), 1 the environment failed to start or a process died, 2 usage error',
+      : 'exit codes: 0 stopped cleanly (Ctrl-C), 1 the environment failed to start or a process died, 2 usage error'),
   ].join('\n');
 }
 
@@ -218,12 +377,61 @@ export interface LocalArgs {
   readonly environment?: string;
 }
 
+/** How `--wait` follows a deployment. */
+export interface WaitArgs {
+  /** Give up (exit 4) after this many seconds. */
+  readonly timeoutSeconds: number;
+  /** Seconds between two status requests. */
+  readonly intervalSeconds: number;
+}
+
+/** The control-plane commands (several requests each; bin/lifecycle-commands.ts runs them). */
+export type LifecycleCommand =
+  | 'environments create'
+  | 'environments update'
+  | 'environments delete'
+  | 'environments status'
+  | 'environments deployments'
+  | 'nodes add'
+  | 'nodes remove'
+  | 'config export'
+  | 'config import';
+
+/** What a control-plane command asks for (options checked; files not read yet). */
+export interface LifecycleArgs {
+  readonly command: LifecycleCommand;
+  /** '' for the config commands. */
+  readonly tenantId: string;
+  readonly environmentId: string;
+  /** --file (create, update, nodes add) or the file of `config import`. */
+  readonly file?: string;
+  readonly fromConfig?: string;
+  readonly idempotencyKey?: string;
+  readonly purge: boolean;
+  readonly nodeId?: string;
+  readonly deploymentId?: string;
+  readonly out?: string;
+  readonly dryRun: boolean;
+  /** Set with --wait (and always for `environments status --wait`). */
+  readonly wait?: WaitArgs;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly profile?: string;
+  readonly json: boolean;
+}
+
 /** What the command line asks for. */
 export type CommandLine =
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version' }
   | { readonly kind: 'api'; readonly args: ParsedArgs }
+  | { readonly kind: 'lifecycle'; readonly args: LifecycleArgs }
   | { readonly kind: 'local'; readonly args: LocalArgs };
+
+/** Default and bounds of --timeout and --interval. */
+export const WAIT_DEFAULTS = { timeoutSeconds: 3600, maxTimeoutSeconds: 86_400, intervalSeconds: 5, maxIntervalSeconds: 300 } as const;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+const DEPLOYMENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** A usage error: the message names what is wrong and the fix; `command` says whose help applies. */
 export class UsageError extends Error {
@@ -315,8 +523,95 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     return encodeURIComponent(id);
   };
   const [, verb] = cmd.name.split(' ');
-  let plan: Plan;
+  let plan: Plan | undefined;
+  let lifecycle: Omit<LifecycleArgs, 'endpoint' | 'region' | 'profile' | 'json'> | undefined;
+  const flag = (k: string) => values[k] === true;
+  const seconds = (k: string, def: number, max: number, min = 1) => {
+    const text = str(k);
+    if (text === undefined) return def;
+    if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`--${k} must be a whole number of seconds from ${min} to ${max} (got "${text}"), e.g. --${k} ${def}`, cmd);
+    return Number(text);
+  };
+  const waitArgs = (always = false): WaitArgs | undefined => {
+    if (!flag('wait') && !always) {
+      for (const k of ['timeout', 'interval']) if (str(k) !== undefined) throw new UsageError(`--${k} applies to --wait only; add --wait, or remove --${k}`, cmd);
+      return undefined;
+    }
+    return { timeoutSeconds: seconds('timeout', WAIT_DEFAULTS.timeoutSeconds, WAIT_DEFAULTS.maxTimeoutSeconds), intervalSeconds: seconds('interval', WAIT_DEFAULTS.intervalSeconds, WAIT_DEFAULTS.maxIntervalSeconds) };
+  };
+  const ids = () => {
+    envPath();
+    const [tenantId, environmentId] = target.split('/');
+    return { tenantId, environmentId };
+  };
+  const base = { purge: false, dryRun: false };
+  const needFile = (what: string) => {
+    const file = str('file');
+    if (file === undefined || file === '') throw new UsageError(`"${cmd.name}" needs --file FILE: ${what}, e.g. \`${cmd.examples[0]}\``, cmd);
+    return file;
+  };
   switch (cmd.name) {
+    case 'environments create': {
+      const at = ids();
+      const file = str('file');
+      const fromConfig = str('from-config');
+      if ((file === undefined) === (fromConfig === undefined)) {
+        throw new UsageError(
+          file === undefined
+            ? `"environments create" needs the environment's config: --file FILE (one environment's config) or --from-config tenants.json (take ${target} out of it), e.g. \`${PROG} environments create ${target} --file ${at.environmentId}.json\``
+            : '--file and --from-config are two ways to give the config; give one of them',
+          cmd,
+        );
+      }
+      const key = str('idempotency-key');
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new UsageError(`--idempotency-key "${key}" must be 1-128 characters of A-Z a-z 0-9 _ . : - (e.g. a UUID); or leave it out and the CLI makes one`, cmd);
+      lifecycle = { command: cmd.name, ...at, ...base, ...(file !== undefined ? { file } : {}), ...(fromConfig !== undefined ? { fromConfig } : {}), ...(key !== undefined ? { idempotencyKey: key } : {}), wait: waitArgs() };
+      break;
+    }
+    case 'environments update':
+      lifecycle = { command: cmd.name, ...ids(), ...base, file: needFile('the JSON Merge Patch of the config'), wait: waitArgs() };
+      break;
+    case 'environments delete': {
+      const at = ids();
+      const confirm = str('confirm');
+      if (flag('purge') && confirm === undefined) {
+        throw new UsageError(`--purge destroys ${target}'s data (file systems, key, logs, secrets) and cannot be undone; to confirm, repeat the environment id: --purge --confirm ${at.environmentId}`, cmd);
+      }
+      if (flag('purge') && confirm !== at.environmentId) {
+        throw new UsageError(`--confirm "${confirm}" does not match the environment ${target}; to destroy its data write --confirm ${at.environmentId}; nothing was sent`, cmd);
+      }
+      if (!flag('purge') && confirm !== undefined) throw new UsageError('--confirm confirms --purge only; add --purge to destroy the data too, or remove --confirm to delete and keep the data', cmd);
+      lifecycle = { command: cmd.name, ...at, ...base, purge: flag('purge'), wait: waitArgs() };
+      break;
+    }
+    case 'environments status': {
+      const deployment = str('deployment');
+      if (deployment !== undefined && !DEPLOYMENT_ID.test(deployment)) throw new UsageError(`--deployment "${deployment}" is not a deployment id; take it from \`${PROG} environments deployments ${target}\``, cmd);
+      lifecycle = { command: cmd.name, ...ids(), ...base, ...(deployment !== undefined ? { deploymentId: deployment } : {}), wait: waitArgs() };
+      break;
+    }
+    case 'environments deployments':
+      lifecycle = { command: cmd.name, ...ids(), ...base };
+      break;
+    case 'nodes add':
+      lifecycle = { command: cmd.name, ...ids(), ...base, file: needFile("the node's config"), wait: waitArgs() };
+      break;
+    case 'nodes remove': {
+      const nodeId = need();
+      if (!ID.test(id)) throw new UsageError(`"${id}" is not a node id (2-24 characters of a-z, 0-9 and "-"); \`${PROG} nodes list ${target}\` lists them`, cmd);
+      lifecycle = { command: cmd.name, ...ids(), ...base, nodeId: decodeURIComponent(nodeId), wait: waitArgs() };
+      break;
+    }
+    case 'config export': {
+      const out = str('out');
+      if (out === '') throw new UsageError('--out needs a file name, e.g. --out tenants.json', cmd);
+      lifecycle = { command: cmd.name, tenantId: '', environmentId: '', ...base, ...(out !== undefined ? { out } : {}) };
+      break;
+    }
+    case 'config import':
+      if (target === undefined || target === '') throw new UsageError(`"config import" needs the tenants.json to import, e.g. \`${PROG} config import tenants.json --dry-run\``, cmd);
+      lifecycle = { command: cmd.name, tenantId: '', environmentId: '', ...base, file: target, dryRun: flag('dry-run'), wait: waitArgs() };
+      break;
     case 'environments list':
       plan = { method: 'GET', path: '/environments', kind: 'environments' };
       break;
@@ -358,7 +653,12 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (region === undefined) throw new UsageError('no region: pass --region (the API\'s region, e.g. eu-west-1) or set AWS_REGION', cmd);
   if (!REGION.test(region)) throw new UsageError(`region "${region}" (${str('region') !== undefined ? '--region' : 'AWS_REGION'}) is not an AWS region code; write e.g. eu-west-1`, cmd);
   const profile = str('profile');
-  return { kind: 'api', args: { plan, json: values.json === true, endpoint, region, ...(profile !== undefined ? { profile } : {}) } };
+  const connection = { json: values.json === true, endpoint, region, ...(profile !== undefined ? { profile } : {}) };
+  if (lifecycle) {
+    const { wait, ...rest } = lifecycle;
+    return { kind: 'lifecycle', args: { ...rest, ...(wait ? { wait } : {}), ...connection } };
+  }
+  return { kind: 'api', args: { plan: plan!, ...connection } };
 }
 
 /** The strict pass: parses argv against a command's options; turns parseArgs errors into UsageErrors. */
