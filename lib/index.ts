@@ -42,3 +42,6 @@ export * from './contracts/registration-format';
 export * from './environment/environment-registration';
 export * from './management/policies';
 export * from './management/management-api';
+export * from './contracts/control-plane';
+export * from './contracts/deploy-job';
+export * from './management/control-plane';

@@ -16,8 +16,13 @@ import { NODE_PROGRAM_NODE_MAJOR } from '../nodes/node-runtime';
 export interface PrebuiltAssetSpec {
   /** Entry point, relative to the repository root. */
   readonly entry: string;
-  /** Where it runs: a Lambda function (AWS SDK v3 provided by the runtime) or a node-side program (self-contained). */
-  readonly kind: 'lambda' | 'node-program';
+  /**
+   * Where it runs: a Lambda function (AWS SDK v3 provided by the runtime), a node-side program
+   * (self-contained), or the control plane's deploy job (a self-contained program plus the
+   * default app bin/app.ts bundled, the environments' assets, cdk.json, package.json and
+   * buildspec.yml: the CodeBuild source, see scripts/build-assets.ts).
+   */
+  readonly kind: 'lambda' | 'node-program' | 'deploy-job';
   /** esbuild target: the oldest Node.js that runs it. */
   readonly target: string;
   /** Modules left out of the bundle (provided at run time). */
@@ -34,6 +39,9 @@ export const PREBUILT_ASSETS = {
   // lib/nodes/node-runtime.ts): everything, the AWS SDK included, is bundled.
   'node-gate': { entry: 'lambda/node-gate/index.ts', kind: 'node-program', target: `node${NODE_PROGRAM_NODE_MAJOR}`, external: [] },
   'node-metrics': { entry: 'lambda/node-metrics/index.ts', kind: 'node-program', target: `node${NODE_PROGRAM_NODE_MAJOR}`, external: [] },
+  recorder: { entry: 'lambda/management/control-plane/recorder.ts', kind: 'lambda', target: 'node22', external: ['@aws-sdk/*'] },
+  // Last: it carries copies of the assets above. CodeBuild runs it on Node.js 22 (buildspec.yml).
+  'deploy-job': { entry: 'lambda/management/control-plane/deploy-job/index.ts', kind: 'deploy-job', target: 'node22', external: [] },
 } as const satisfies Record<string, PrebuiltAssetSpec>;
 
 /** Name of a prebuilt asset. */
