@@ -6,7 +6,7 @@
  */
 import { ID_HINT, ID_PATTERN } from '../../../../lib/contracts/ids';
 import { DEFAULT_BOOTSTRAP_QUALIFIER, BOOTSTRAP_QUALIFIER_PATTERN } from '../../../../lib/contracts/deploy-job';
-import type { EnvironmentConfig, TenantsConfig } from '../../../../lib/config/tenant-config';
+import type { EnvironmentConfig } from '../../../../lib/config/tenant-config';
 import { environmentStackName, parseTenantsConfig } from '../../../../lib/config/tenant-config';
 
 /** What a deployment does (the Deployment's `action`). */
@@ -72,19 +72,21 @@ export function readDeployJobInput(env: Readonly<Record<string, string | undefin
 
 /**
  * The default app's config for exactly one environment: the stored EnvironmentConfig under its
- * tenant (the same schema tenants.json has), validated by the same parser. A purge flips the
- * environment's `removalPolicy` to `destroy`, so that the stateful resources (key, logs, secrets,
- * file systems) go with the stack. The stored config is never changed.
+ * tenant (the same schema tenants.json has), validated by the same parser, returned as the JSON
+ * to write (tenants.json), not the parser's typed output. A purge flips the environment's
+ * `removalPolicy` to `destroy`, so that the stateful resources (key, logs, secrets, file systems)
+ * go with the stack. The stored config is never changed.
  */
-export function tenantsConfigFor(input: DeployJobInput, stored: EnvironmentConfig): TenantsConfig {
+export function tenantsConfigFor(input: DeployJobInput, stored: EnvironmentConfig): { readonly tenants: readonly [{ readonly id: string; readonly environments: readonly [EnvironmentConfig] }] } {
   if (stored.id !== undefined && stored.id !== input.environmentId) {
     throw new DeployJobInputError(`deploy job: config version ${input.configVersion} of ${input.tenantId}/${input.environmentId} is for environment "${stored.id}"; the store is inconsistent, request a new deployment`);
   }
   const environment: EnvironmentConfig = { ...stored, id: input.environmentId, ...(input.purge ? { removalPolicy: 'destroy' as const } : {}) };
-  const raw = { tenants: [{ id: input.tenantId, environments: [environment] }] };
+  const config = { tenants: [{ id: input.tenantId, environments: [environment] }] } as const;
   // The same validation as the API and the default app: a stored config that no longer parses
   // (e.g. after a library upgrade) fails here with field paths, before any AWS call.
-  return parseTenantsConfig(JSON.parse(JSON.stringify(raw)), `config version ${input.configVersion} of ${input.tenantId}/${input.environmentId}`);
+  parseTenantsConfig(JSON.parse(JSON.stringify(config)), `config version ${input.configVersion} of ${input.tenantId}/${input.environmentId}`);
+  return config;
 }
 
 /** One CDK CLI run. */
