@@ -118,6 +118,6 @@ describe('management.controlPlane in tenants.json', () => {
       'management.controlPlane.bootstrapQualifier: "Q" is not valid; write the qualifier the account was bootstrapped with (cdk bootstrap --qualifier; 1-10 lowercase letters and digits), e.g. "hnb659fds"',
       'management.controlPlane.buildTimeoutMinutes: 5 is out of range; use a value from 15 to 480',
     ]);
-    expect(problems(withCp(true))).toEqual(['management.controlPlane: must be an object, got true']);
+    expect(problems(withCp(true))).toEqual(['management.controlPlane: must be an object, got boolean true']);
   });
 });
