@@ -17,6 +17,8 @@ import { ID_PATTERN } from '../../lib/contracts/ids';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/contracts/registration-format';
 import { EnvironmentTags } from '../../lib/contracts/tags';
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';
+import { ApiError, ProxyResult, json } from './api-error';
+import { ControlPlaneDeps, handleLifecycle, isLifecycleRoute } from './control-plane/routes';
 
 /** The API Gateway (REST, Lambda proxy) event fields used. */
 export interface ProxyEvent {
@@ -24,13 +26,11 @@ export interface ProxyEvent {
   readonly path: string;
   readonly body?: string | null;
   readonly queryStringParameters?: Record<string, string | undefined> | null;
+  /** Request headers (any case); the lifecycle routes read `Idempotency-Key`. */
+  readonly headers?: Record<string, string | undefined> | null;
 }
 
-export interface ProxyResult {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
+export type { ProxyResult };
 
 export interface ManagementDeps {
   readonly ssm: SSMClient;
@@ -41,24 +41,13 @@ export interface ManagementDeps {
   /** Calls an environment's issuer (the same code as the application-layer issuer). */
   readonly invokeIssuer: (functionArn: string, request: IssuerRequest) => Promise<IssuerResponse>;
   readonly log?: (entry: Record<string, unknown>) => void;
+  /**
+   * The control plane (lifecycle routes: create, change, delete environments and nodes). Set
+   * when the handler has CONTROL_PLANE_TABLE and EVENT_BUS_NAME.
+   * @default - the lifecycle routes answer 404 ControlPlaneDisabled
+   */
+  readonly controlPlane?: ControlPlaneDeps;
 }
-
-class ApiError extends Error {
-  constructor(
-    public readonly status: number,
-    public readonly code: string,
-    message: string,
-    public readonly field?: string,
-  ) {
-    super(message);
-  }
-}
-
-const json = (statusCode: number, body: unknown): ProxyResult => ({
-  statusCode,
-  headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-  body: JSON.stringify(body),
-});
 
 const NODE_ACTIONS = ['start', 'stop', 'reboot'] as const;
 
@@ -87,6 +76,8 @@ async function route(event: ProxyEvent, deps: ManagementDeps): Promise<ProxyResu
   const [, tenantId, environmentId, collection, id, action] = parts;
   checkId('tenant', tenantId);
   checkId('environment', environmentId);
+  // The lifecycle routes work on the control plane's store, not on the registration.
+  if (isLifecycleRoute(method, parts)) return handleLifecycle(event, parts, deps);
   const env = await getEnvironment(deps, tenantId, environmentId);
   if (parts.length === 3 && method === 'GET') return json(200, { environment: env });
   if (collection === 'nodes') {

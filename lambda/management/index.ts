@@ -3,14 +3,22 @@ import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CONTROL_PLANE_ENV, parseControlPlaneQuotas } from '../../lib/contracts/control-plane';
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';
-import { ProxyEvent, autoScalingSdk, ec2Sdk, handleManagement } from './api';
+import { ManagementDeps, ProxyEvent, autoScalingSdk, ec2Sdk, handleManagement } from './api';
+import { eventBridgeSdk } from './control-plane/routes';
 
 const lambda = new LambdaClient({});
 // EC2 and Auto Scaling load on the first node route, not at init (see api.ts).
 let ec2: EC2Client | undefined;
 let autoscaling: AutoScalingClient | undefined;
-const deps = {
+let dynamodb: DynamoDBClient | undefined;
+let events: EventBridgeClient | undefined;
+const tableName = process.env[CONTROL_PLANE_ENV.TABLE];
+const eventBusName = process.env[CONTROL_PLANE_ENV.EVENT_BUS];
+const deps: ManagementDeps = {
   ssm: new SSMClient({}),
   ec2: async () => (ec2 ??= new (ec2Sdk().EC2Client)({})),
   autoscaling: async () => (autoscaling ??= new (autoScalingSdk().AutoScalingClient)({})),
@@ -19,6 +27,20 @@ const deps = {
     if (out.FunctionError || !out.Payload) throw new Error('issuer failed');
     return JSON.parse(Buffer.from(out.Payload).toString('utf8')) as IssuerResponse;
   },
+  // The lifecycle routes exist only with the control plane's table and bus. Bad quotas fail the
+  // init (loudly), never run without limits.
+  ...(tableName && eventBusName
+    ? {
+        controlPlane: {
+          tableName,
+          eventBusName,
+          quotas: parseControlPlaneQuotas(process.env[CONTROL_PLANE_ENV.QUOTAS]),
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          dynamodb: async () => (dynamodb ??= new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient({})),
+          events: async () => (events ??= new (eventBridgeSdk().EventBridgeClient)({})),
+        },
+      }
+    : {}),
 };
 
 export const handler = (event: ProxyEvent) => handleManagement(event, deps);

@@ -88,6 +88,9 @@ export type DeploymentStatus = 'queued' | 'deploying' | 'ready' | 'failed';
 /** The statuses after which nothing changes and the environment's lock is released. */
 export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['ready', 'failed'];
 
+/** Deployment ids: `d-` + UTC time to the millisecond (17 digits) + 8 random hex digits; they sort by time. */
+export const DEPLOYMENT_ID_PATTERN = /^d-\d{17}-[0-9a-f]{8}$/;
+
 /** One entry of a deployment's status history. */
 export interface DeploymentHistoryEntry {
   readonly status: DeploymentStatus;

@@ -115,7 +115,14 @@ export async function serveManagementApi(opts: ManagementServerOptions): Promise
             return;
           }
           const out = await handleManagement(
-            { httpMethod: req.method ?? 'GET', path: url.pathname.slice(stage.length) || '/', body: chunks.length ? body : null, queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null },
+            {
+              httpMethod: req.method ?? 'GET',
+              path: url.pathname.slice(stage.length) || '/',
+              body: chunks.length ? body : null,
+              queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : null,
+              // As API Gateway passes them to a Lambda proxy (the lifecycle routes read Idempotency-Key).
+              headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
+            },
             opts.deps,
           );
           status = out.statusCode;

@@ -20,10 +20,18 @@
  * for a create, the tenant's count (conditional on the quota). Deployment ids sort by time.
  */
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { EnvironmentConfig } from '../../../lib/config/tenant-config';
 import { Deployment, DeploymentAction, DeploymentHistoryEntry, DeploymentStatus } from '../../../lib/contracts/control-plane';
+
+/**
+ * The DynamoDB document SDK, loaded when a store is made (the management API's other routes start
+ * without it; `require` for the reason given in api.ts).
+ */
+const documentSdk = (): typeof import('@aws-sdk/lib-dynamodb') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@aws-sdk/lib-dynamodb') as typeof import('@aws-sdk/lib-dynamodb');
 
 /** Idempotency records answer for 24 hours. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -96,13 +104,11 @@ const versionKey = (t: string, e: string, v: number) => ({ PK: envPk(t, e), SK: 
 const deploymentKey = (t: string, e: string, id: string) => ({ PK: envPk(t, e), SK: `DEPLOYMENT#${id}` });
 const idempotencyKey = (t: string, e: string, key: string) => ({ PK: `IDEMPOTENCY#${t}#${e}`, SK: `KEY#${key}` });
 
-/** A new deployment id: `d-` + UTC time to the millisecond + 8 random hex digits (sorts by time). */
+/** A new deployment id (DEPLOYMENT_ID_PATTERN): `d-` + UTC time to the millisecond + 8 random hex digits (sorts by time). */
 export function newDeploymentId(now: Date): string {
   return `d-${now.toISOString().replace(/[-:.TZ]/g, '')}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Deployment ids as {@link newDeploymentId} writes them. */
-export const DEPLOYMENT_ID_PATTERN = /^d-\d{17}-[0-9a-f]{8}$/;
 
 function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined {
   if (!item) return undefined;
@@ -115,18 +121,19 @@ function stripKeys<T>(item: Record<string, unknown> | undefined): T | undefined 
 /** The control plane's table (see the item layout above). */
 export class ConfigStore {
   private readonly doc: DynamoDBDocumentClient;
+  private readonly sdk = documentSdk();
 
   constructor(
     client: DynamoDBClient,
     private readonly tableName: string,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.doc = this.sdk.DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
   /** The environment's head, or undefined when it was never stored. */
   async getEnvironment(tenantId: string, environmentId: string): Promise<EnvironmentHead | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: headKey(tenantId, environmentId), ConsistentRead: true }));
+    const out = await this.doc.send(new this.sdk.GetCommand({ TableName: this.tableName, Key: headKey(tenantId, environmentId), ConsistentRead: true }));
     return stripKeys<EnvironmentHead>(out.Item);
   }
 
@@ -136,7 +143,7 @@ export class ConfigStore {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
-        new QueryCommand({
+        new this.sdk.QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :env)',
           ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}`, ':env': 'ENV#' },
@@ -152,7 +159,7 @@ export class ConfigStore {
 
   /** One stored config version (what the deploy job deploys), or undefined. */
   async getConfigVersion(tenantId: string, environmentId: string, configVersion: number): Promise<StoredConfig | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: versionKey(tenantId, environmentId, configVersion), ConsistentRead: true }));
+    const out = await this.doc.send(new this.sdk.GetCommand({ TableName: this.tableName, Key: versionKey(tenantId, environmentId, configVersion), ConsistentRead: true }));
     const item = stripKeys<Omit<StoredConfig, 'config'> & { config: string }>(out.Item);
     return item ? { ...item, config: JSON.parse(item.config) as EnvironmentConfig } : undefined;
   }
@@ -166,7 +173,7 @@ export class ConfigStore {
   }
 
   async getDeployment(tenantId: string, environmentId: string, deploymentId: string): Promise<Deployment | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: deploymentKey(tenantId, environmentId, deploymentId), ConsistentRead: true }));
+    const out = await this.doc.send(new this.sdk.GetCommand({ TableName: this.tableName, Key: deploymentKey(tenantId, environmentId, deploymentId), ConsistentRead: true }));
     return stripKeys<Deployment>(out.Item);
   }
 
@@ -176,7 +183,7 @@ export class ConfigStore {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
-        new QueryCommand({
+        new this.sdk.QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'PK = :pk AND begins_with(SK, :d)',
           ExpressionAttributeValues: { ':pk': envPk(tenantId, environmentId), ':d': 'DEPLOYMENT#' },
@@ -193,7 +200,7 @@ export class ConfigStore {
 
   /** A live (not expired) idempotency record, or undefined. */
   async getIdempotency(tenantId: string, environmentId: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: idempotencyKey(tenantId, environmentId, key), ConsistentRead: true }));
+    const out = await this.doc.send(new this.sdk.GetCommand({ TableName: this.tableName, Key: idempotencyKey(tenantId, environmentId, key), ConsistentRead: true }));
     const rec = stripKeys<IdempotencyRecord>(out.Item);
     // DynamoDB's TTL deletes expired items only eventually: expiry is checked here.
     return rec && rec.expiresAt > Math.floor(this.now().getTime() / 1000) ? rec : undefined;
@@ -201,7 +208,7 @@ export class ConfigStore {
 
   /** Forgets an idempotency record (when the request it answered could not be carried out). */
   async deleteIdempotency(tenantId: string, environmentId: string, key: string): Promise<void> {
-    await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Delete: { TableName: this.tableName, Key: idempotencyKey(tenantId, environmentId, key) } }] }));
+    await this.doc.send(new this.sdk.TransactWriteCommand({ TransactItems: [{ Delete: { TableName: this.tableName, Key: idempotencyKey(tenantId, environmentId, key) } }] }));
   }
 
   /**
@@ -278,10 +285,11 @@ export class ConfigStore {
       kinds.push('quota');
     }
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      // The token makes the SDK's retry of a transaction that committed (e.g. after a 500) a no-op.
+      await this.doc.send(new this.sdk.TransactWriteCommand({ TransactItems: items, ClientRequestToken: deploymentId }));
       return { deployment };
     } catch (err) {
-      if (!(err instanceof TransactionCanceledException) && (err as Error).name !== 'TransactionCanceledException') throw err;
+      if ((err as Error).name !== 'TransactionCanceledException') throw err;
       const reasons = (err as TransactionCanceledException).CancellationReasons ?? [];
       const failed = new Set(kinds.filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed'));
       // The same key raced this request: answer as the first one did (or 422 on another body).
@@ -289,10 +297,16 @@ export class ConfigStore {
         const record = await this.getIdempotency(t, e, req.idempotency.key);
         if (record) return { conflict: { kind: 'idempotent', record } };
       }
-      const head = await this.getEnvironment(t, e);
+      // A transaction in flight on the same items (TransactionConflict) commits or fails in
+      // moments: wait for it briefly so that the answer can name the deployment that won.
+      let head = await this.getEnvironment(t, e);
+      for (let i = 0; i < 5 && !head?.lockDeploymentId && reasons.some((r) => r.Code === 'TransactionConflict'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** i));
+        head = await this.getEnvironment(t, e);
+      }
       if (head?.lockDeploymentId) return { conflict: { kind: 'locked', deploymentId: head.lockDeploymentId } };
       if (failed.has('quota')) {
-        const q = await this.doc.send(new GetCommand({ TableName: T, Key: quotaKey(t), ConsistentRead: true }));
+        const q = await this.doc.send(new this.sdk.GetCommand({ TableName: T, Key: quotaKey(t), ConsistentRead: true }));
         return { conflict: { kind: 'quota', environments: Number(q.Item?.environments ?? 0) } };
       }
       return { conflict: { kind: 'changed' } };
@@ -369,7 +383,7 @@ export class ConfigStore {
       }
     }
     try {
-      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      await this.doc.send(new this.sdk.TransactWriteCommand({ TransactItems: items }));
     } catch (err) {
       if ((err as Error).name === 'TransactionCanceledException') {
         const now = await this.getDeployment(tenantId, environmentId, deploymentId);
@@ -388,7 +402,7 @@ export class ConfigStore {
   async releaseLock(tenantId: string, environmentId: string, deploymentId: string): Promise<void> {
     try {
       await this.doc.send(
-        new UpdateCommand({
+        new this.sdk.UpdateCommand({
           TableName: this.tableName,
           Key: headKey(tenantId, environmentId),
           UpdateExpression: 'REMOVE lockDeploymentId, lockedAt',
