@@ -243,8 +243,8 @@ export class ControlPlane extends Construct {
 
     // The engine.
     const detail = (field: string) => sfn.JsonPath.stringAt(`$.detail.${field}`);
-    const record = (id: string, phase: 'started' | 'succeeded' | 'failed', extra: Record<string, unknown> = {}) =>
-      new tasks.LambdaInvoke(this, id, {
+    const record = (id: string, phase: 'started' | 'succeeded' | 'failed', extra: Record<string, unknown> = {}) => {
+      const task = new tasks.LambdaInvoke(this, id, {
         lambdaFunction: recorder,
         payload: sfn.TaskInput.fromObject({
           deploymentId: detail('deploymentId'),
@@ -253,10 +253,19 @@ export class ControlPlane extends Construct {
           phase,
           ...extra,
         }),
-        resultPath: sfn.JsonPath.DISCARD,
+        resultSelector: { recorded: sfn.JsonPath.stringAt('$.Payload.recorded') },
+        resultPath: phase === 'started' ? '$.started' : sfn.JsonPath.DISCARD,
         retryOnServiceExceptions: true,
       });
+      // A report that cannot be written (throttling, a transient DynamoDB error) is retried: a lost
+      // 'succeeded' or 'failed' would leave the environment locked. Repeats are harmless: the
+      // recorder ignores a transition the deployment has already made.
+      task.addRetry({ errors: ['States.TaskFailed'], maxAttempts: 4, interval: Duration.seconds(5), backoffRate: 2 });
+      return task;
+    };
     const started = record('RecordStarted', 'started');
+    // The recorder moves a queued deployment to deploying and answers recorded: false for any
+    // other (EventBridge delivers at least once: a second execution for one deployment stops here).
     const build = new tasks.CodeBuildStartBuild(this, 'RunDeployJob', {
       project: this.deployProject,
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
@@ -317,7 +326,13 @@ export class ControlPlane extends Construct {
     });
     this.stateMachine = new sfn.StateMachine(this, 'Engine', {
       comment: 'blockchain-tenancy control plane: one deployment of one tenant environment',
-      definitionBody: sfn.DefinitionBody.fromChainable(started.next(purge)),
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        started.next(
+          new sfn.Choice(this, 'Queued?')
+            .when(sfn.Condition.booleanEquals('$.started.recorded', false), new sfn.Succeed(this, 'AlreadyHandled', { comment: 'A repeated Deployment Requested event: the deployment is no longer queued' }))
+            .otherwise(purge),
+        ),
+      ),
       stateMachineType: sfn.StateMachineType.STANDARD,
       role: engineIdentity.role.withoutPolicyUpdates(),
       logs: { destination: engineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },

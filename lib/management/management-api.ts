@@ -271,7 +271,7 @@ export class ManagementApi extends Construct {
       env.addMethod('POST', integration, opts({ requestParameters: { 'method.request.header.Idempotency-Key': false } }));
       env.addMethod('PATCH', integration, opts());
       env.addMethod('DELETE', integration, opts({ requestParameters: { 'method.request.querystring.purge': false, 'method.request.querystring.confirm': false } }));
-      env.addResource('config').addMethod('GET', integration, opts());
+      env.addResource('config').addMethod('GET', integration, opts({ requestParameters: { 'method.request.querystring.version': false } }));
       nodes.addMethod('POST', integration, opts());
       nodeResource.addMethod('DELETE', integration, opts());
       const deployments = env.addResource('deployments');

@@ -73,6 +73,9 @@ describe('the control plane in the management stack', () => {
     for (const phase of ['started', 'succeeded', 'failed']) expect(text).toContain(`\\"phase\\":\\"${phase}\\"`);
     expect(text).toContain('\\"Catch\\":[{\\"ErrorEquals\\":[\\"States.ALL\\"],\\"ResultPath\\":\\"$.failure\\",\\"Next\\":\\"RecordFailed\\"}]');
     expect(text).toContain('\\"Error.$\\":\\"$.failure.Error\\",\\"Cause.$\\":\\"$.failure.Cause\\"');
+    // A repeated event (EventBridge delivers at least once) stops after the recorder's answer.
+    expect(text).toContain('\\"Queued?\\":{\\"Type\\":\\"Choice\\",\\"Choices\\":[{\\"Variable\\":\\"$.started.recorded\\",\\"BooleanEquals\\":false,\\"Next\\":\\"AlreadyHandled\\"}]');
+    expect(text).toContain('{\\"ErrorEquals\\":[\\"States.TaskFailed\\"],\\"IntervalSeconds\\":5,\\"MaxAttempts\\":4,\\"BackoffRate\\":2}');
     const [, logGroup] = only(t, 'AWS::Logs::LogGroup', 'ControlPlaneEngineLogs');
     expect(logGroup.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
   });
