@@ -143,6 +143,35 @@ describe('the deploy job, run locally up to cdk synth of a stored config', () =>
     expect(fromJob).toEqual(fromApp);
   }, 600_000);
 
+  it('synthesizes what a purge deploys before its destroy: every stateful resource with DeletionPolicy Delete, the stored config unchanged', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'bt-deploy-job-home-'));
+    const work = join(home, 'work');
+    const job = spawnSync(process.execPath, ['index.js'], {
+      cwd: jobDir,
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: offlineEnv(home, {
+        ...envFor(moto.endpoint),
+        DEPLOYMENT_ID: 'd-purge',
+        TENANT_ID: 'acme',
+        ENVIRONMENT_ID: 'prod',
+        CONFIG_VERSION: String(versions.get('acme/prod')),
+        ACTION: 'delete',
+        PURGE: 'true',
+        CONTROL_PLANE_TABLE: TABLE,
+        DEPLOY_JOB_MODE: 'synth',
+        DEPLOY_JOB_WORK_DIR: work,
+      }),
+    });
+    expect(job.status, `${job.stdout}\n${job.stderr}`).toBe(0);
+    expect(job.stdout).toContain('delete (purge) acme/prod');
+    const template = JSON.parse(readFileSync(join(work, 'd-purge', 'cdk.out', 'AcmeProd.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; DeletionPolicy?: string }> };
+    const policies = (type: string) => [...new Set(Object.values(template.Resources).filter((r) => r.Type === type).map((r) => r.DeletionPolicy))];
+    for (const type of ['AWS::KMS::Key', 'AWS::EFS::FileSystem', 'AWS::Logs::LogGroup']) expect(policies(type), type).toEqual(['Delete']);
+    const stored = await new ConfigStore(new DynamoDBClient(moto.clientConfig), TABLE).getConfigVersion('acme', 'prod', versions.get('acme/prod')!);
+    expect(stored?.config).toEqual(environment('acme', 'prod'));
+  }, 400_000);
+
   it('refuses a config version that was never stored, naming it, before running the CDK CLI', () => {
     const home = mkdtempSync(join(tmpdir(), 'bt-deploy-job-home-'));
     const job = spawnSync(process.execPath, ['index.js'], {
