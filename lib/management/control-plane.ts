@@ -282,7 +282,8 @@ export class ControlPlane extends Construct {
       taskTimeout: sfn.Timeout.duration(buildTimeout.plus(Duration.minutes(70))),
     });
     const succeeded = record('RecordSucceeded', 'succeeded', { buildId: sfn.JsonPath.stringAt('$.build.buildId') });
-    const failed = record('RecordFailed', 'failed', { error: { Error: sfn.JsonPath.stringAt('$.failure.Error'), Cause: sfn.JsonPath.stringAt('$.failure.Cause') } });
+    // The caught error object as a whole ({ Error, Cause }): a missing Cause must not break the report.
+    const failed = record('RecordFailed', 'failed', { error: sfn.JsonPath.objectAt('$.failure') });
     build.addCatch(failed.next(new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' })), { errors: ['States.ALL'], resultPath: '$.failure' });
     // `purge` is optional in the Deployment: default it to false before the build reads it.
     const purge = new sfn.Choice(this, 'Purge?')

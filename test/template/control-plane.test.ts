@@ -72,7 +72,7 @@ describe('the control plane in the management stack', () => {
     expect(text).toContain('\\"Value.$\\":\\"States.Format(\'{}\', $.detail.configVersion)\\"');
     for (const phase of ['started', 'succeeded', 'failed']) expect(text).toContain(`\\"phase\\":\\"${phase}\\"`);
     expect(text).toContain('\\"Catch\\":[{\\"ErrorEquals\\":[\\"States.ALL\\"],\\"ResultPath\\":\\"$.failure\\",\\"Next\\":\\"RecordFailed\\"}]');
-    expect(text).toContain('\\"Error.$\\":\\"$.failure.Error\\",\\"Cause.$\\":\\"$.failure.Cause\\"');
+    expect(text).toContain('\\"error.$\\":\\"$.failure\\"');
     // A repeated event (EventBridge delivers at least once) stops after the recorder's answer.
     expect(text).toContain('\\"Queued?\\":{\\"Type\\":\\"Choice\\",\\"Choices\\":[{\\"Variable\\":\\"$.started.recorded\\",\\"BooleanEquals\\":false,\\"Next\\":\\"AlreadyHandled\\"}]');
     expect(text).toContain('{\\"ErrorEquals\\":[\\"States.TaskFailed\\"],\\"IntervalSeconds\\":5,\\"MaxAttempts\\":4,\\"BackoffRate\\":2}');
