@@ -17,6 +17,3 @@ export const DEPLOY_JOB_CDK_CLI_VERSION = '2.1148.1';
  * an environment's config versions (and its deployment records); see config-store.ts.
  */
 export const STORED_CONFIG_KEY_PREFIX = 'ENV#';
-
-/** What the engine passes to the deploy job (CodeBuild environment variable overrides). */
-export const DEPLOY_JOB_VARIABLES = ['DEPLOYMENT_ID', 'TENANT_ID', 'ENVIRONMENT_ID', 'CONFIG_VERSION', 'ACTION', 'PURGE'] as const;
