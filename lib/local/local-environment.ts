@@ -30,6 +30,7 @@ import { CredentialService } from '../../lambda/credentials/credential-service';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../contracts/registration-format';
 import { LocalGethNetwork, jsonRpc, startGethNetwork } from './geth-network';
 import { LocalLambda, serveLocalLambda } from './local-lambda';
+import { LocalControlPlane, createLocalControlPlane } from './control-plane';
 import { ManagementServer, serveManagementApi } from './management-server';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION, startMotoServer } from './moto-server';
 import { ManagedProcess, ProcessGroup, freePort, waitUntil } from './processes';
@@ -94,6 +95,12 @@ export interface LocalEnvironmentOptions {
   readonly onOutput?: (processName: string, text: string) => void;
   /** How long the gate caches an allow (its production default is 30 s). @default - the gate's default */
   readonly gateAllowTtlSeconds?: number;
+  /**
+   * Serve the control plane's lifecycle routes too (its table and bus on the local moto). Nothing
+   * deploys locally: deployments stay queued until `controlPlane.recorder` is called with them
+   * (handleRecorder), as the engine would. @default false (the routes answer ControlPlaneDisabled)
+   */
+  readonly controlPlane?: boolean;
 }
 
 /** One node as a dApp reaches it. */
@@ -120,6 +127,8 @@ export interface LocalEnvironment {
   readonly network: LocalGethNetwork;
   /** The management API base URL (BLOCKCHAIN_TENANCY_ENDPOINT). */
   readonly managementEndpoint: string;
+  /** The local control plane, when {@link LocalEnvironmentOptions.controlPlane} is set. */
+  readonly controlPlane?: LocalControlPlane;
   /** The key pair that signs management API requests (local only; SigV4 is verified). */
   readonly apiCredentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly region: string };
   /** A genesis-funded account for deploying contracts (local chain only). */
@@ -248,6 +257,7 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
     await ssm.send(new PutParameterCommand({ Name: `${REGISTRATION_PREFIX}${tenantId}/${environmentId}`, Type: 'String', Value: JSON.stringify(registration) }));
     const lambdaClient = new LambdaClient({ ...moto.clientConfig, endpoint: lambda.endpoint });
     const apiCredentials = { accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url'), region: LOCAL_AWS_REGION };
+    const controlPlane = opts.controlPlane ? await createLocalControlPlane(moto.clientConfig) : undefined;
     api = await serveManagementApi({
       credentials: apiCredentials,
       region: LOCAL_AWS_REGION,
@@ -257,6 +267,7 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
         ec2: async () => new EC2Client(moto.clientConfig),
         autoscaling: async () => new AutoScalingClient(moto.clientConfig),
         log,
+        ...(controlPlane ? { controlPlane: controlPlane.deps } : {}),
         // As lambda/management/index.ts does it: invoke the environment's issuer function.
         invokeIssuer: async (functionArn: string, request: IssuerRequest): Promise<IssuerResponse> => {
           const out = await lambdaClient.send(new InvokeCommand({ FunctionName: functionArn, Payload: Buffer.from(JSON.stringify(request)) }));
@@ -308,6 +319,7 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
       nodes,
       network,
       managementEndpoint: api.endpoint,
+      ...(controlPlane ? { controlPlane } : {}),
       apiCredentials,
       developerAccount: { address: developer.address, privateKey: developer.privateKey },
       credentials: service,

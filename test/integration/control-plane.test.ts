@@ -7,7 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
 import { handleRecorder, RecorderDeps } from '../../lambda/management/control-plane/recorder';
-import { environmentStackName } from '../../lib/config/tenant-config';
+import { EnvironmentConfig, environmentStackName } from '../../lib/config/tenant-config';
 import { CONTROL_PLANE_EVENT_SOURCE, Deployment, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
 import { serveManagementApi } from '../../lib/local/management-server';
@@ -145,6 +145,8 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
 
     expect(await record({ deploymentId: id, environmentId: 'dev', phase: 'started', buildId: 'deploy:b-1' })).toEqual({ deploymentId: id, status: 'deploying', recorded: true });
     expect(await deployment('dev', id)).toMatchObject({ status: 'deploying', buildId: 'deploy:b-1', history: [{ status: 'queued' }, { status: 'deploying' }] });
+    // Step Functions may deliver a report twice: the same step is recorded once.
+    expect(await record({ deploymentId: id, environmentId: 'dev', phase: 'started', buildId: 'deploy:b-1' })).toMatchObject({ recorded: false });
     expect(await record({ deploymentId: id, environmentId: 'dev', phase: 'succeeded' })).toMatchObject({ status: 'ready', recorded: true });
     const done = await deployment('dev', id);
     expect(done).toMatchObject({ status: 'ready', action: 'create', stackName: 'AcmeDev', history: [{ status: 'queued' }, { status: 'deploying' }, { status: 'ready' }] });
@@ -177,6 +179,7 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     expect((await call('POST', '/environments/acme/qa', '{"cidr":')).body.error).toEqual({ code: 'BadRequest', message: 'the body must be a JSON object', field: 'body' });
     expect((await call('POST', '/environments/acme/qa', { id: 'prod', cidr: '10.30.0.0/16' })).body.error.field).toBe('body.id');
     expect((await call('GET', '/environments/acme/qa/config')).status).toBe(404);
+    expect((await call('GET', '/environments/acme/qa/deployments')).status).toBe(404);
   });
 
   it('patches (202, version 2) with a JSON Merge Patch; refuses guard-rail changes with 422 ChangeRefused and the reason', async () => {
@@ -415,6 +418,33 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('refuses a change computed from a config version that moved meanwhile (409 ConcurrentChange, nothing written)', async () => {
+    const head = (await plane.store.getEnvironment('acme', 'dev'))!;
+    expect(head.lockDeploymentId).toBeUndefined();
+    const stale = await plane.store.requestDeployment({ tenantId: 'acme', environmentId: 'dev', action: 'update', expectedConfigVersion: head.configVersion - 1, config: { id: 'dev', ...dev } as EnvironmentConfig, stackName: 'AcmeDev' });
+    expect(stale).toEqual({ conflict: { kind: 'changed' } });
+    expect(await plane.store.getEnvironment('acme', 'dev')).toEqual(head);
+    expect(await plane.store.getConfigVersion('acme', 'dev', head.configVersion + 1)).toBeUndefined();
+  });
+
+  it('refuses hostile bodies with 400/413 and names the limit, before anything is stored', async () => {
+    const deep = `${'{"chain":'.repeat(1)}${'{"a":'.repeat(100_000)}1${'}'.repeat(100_001)}`;
+    for (const [m, p] of [
+      ['PATCH', '/environments/acme/dev'],
+      ['POST', '/environments/acme/deep'],
+      ['POST', '/environments/acme/dev/nodes'],
+    ]) {
+      const out = await call(m, p, deep, { headers: { 'Idempotency-Key': 'deep-1' } });
+      expect([m, out.status, out.body.error.code, out.body.error.message]).toEqual([m, 413, 'PayloadTooLarge', expect.stringContaining('128 KB')]);
+      const nested = await call(m, p, `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`, { headers: { 'Idempotency-Key': 'deep-2' } });
+      expect([m, nested.status, nested.body.error.message]).toEqual([m, 400, expect.stringContaining('deeper than 16 levels')]);
+    }
+    expect((await call('POST', '/environments/acme/dev/nodes', '["x"]')).body.error).toMatchObject({ field: 'body' });
+    expect((await call('GET', '/environments/acme/deep/config')).status).toBe(404);
+    // The refused requests stored no answer under their keys.
+    expect(await plane.store.getIdempotency('acme', 'dev', 'deep-1')).toBeUndefined();
   });
 
   it('never logs a config or a key', () => {

@@ -330,7 +330,8 @@ export class ConfigStore {
     const before = await this.getDeployment(tenantId, environmentId, deploymentId);
     if (!before) throw new Error(`deployment ${deploymentId} of ${tenantId}/${environmentId} is not in the table`);
     if (before.status === 'ready' || before.status === 'failed') return undefined;
-    if (before.status === status && !extra.buildId) return undefined;
+    // A repeated report (same status, same build) is not a new step.
+    if (before.status === status && (extra.buildId === undefined || extra.buildId === before.buildId)) return undefined;
     const at = this.now().toISOString();
     const entry: DeploymentHistoryEntry = { status, at, ...(extra.reason !== undefined ? { reason: extra.reason } : {}) };
     const T = this.tableName;
@@ -379,7 +380,8 @@ export class ConfigStore {
         },
       });
       if (status === 'ready' && before.action === 'delete') {
-        items.push({ Update: { TableName: T, Key: quotaKey(tenantId), UpdateExpression: 'SET environments = environments - :one', ConditionExpression: 'environments > :zero', ExpressionAttributeValues: { ':one': 1, ':zero': 0 } } });
+        // Unconditional: a count that is off must never keep a finished deployment from being recorded.
+        items.push({ Update: { TableName: T, Key: quotaKey(tenantId), UpdateExpression: 'SET environments = if_not_exists(environments, :one) - :one', ExpressionAttributeValues: { ':one': 1 } } });
       }
     }
     try {

@@ -71,6 +71,7 @@ export async function handleLifecycle(
 
   if (method === 'GET') {
     if (collection === 'config') return getConfig(ctx, event.queryStringParameters?.version);
+    if (!(await store.getEnvironment(tenantId, environmentId))) throw new ApiError(404, 'NotFound', `environment ${tenantId}/${environmentId} has no deployments; create it with POST /environments/${tenantId}/${environmentId}`);
     if (parts.length === 4) return json(200, { deployments: await store.listDeployments(tenantId, environmentId) });
     if (!id || !DEPLOYMENT_ID_PATTERN.test(id)) throw new ApiError(400, 'BadRequest', `deployment id "${String(id).slice(0, 40)}" is not valid; use an id from GET /environments/${tenantId}/${environmentId}/deployments (d-<time>-<hex>)`, 'deploymentId');
     const d = await store.getDeployment(tenantId, environmentId, id);
@@ -120,7 +121,9 @@ async function idempotency(ctx: Ctx, event: LifecycleEvent): Promise<Idem | { re
   if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, 'BadRequest', 'the Idempotency-Key header must be 1-128 characters of letters, digits and _ - . : (e.g. a UUID)', 'Idempotency-Key');
   let body: unknown = event.body ?? null;
   try {
-    body = JSON.parse(event.body ?? 'null');
+    const parsed = JSON.parse(event.body ?? 'null') as unknown;
+    // Hashed canonically when it is a body the route would read; otherwise as text (refused anyway).
+    if (Buffer.byteLength(event.body ?? '') <= MAX_LIFECYCLE_BODY_BYTES && depthOf(parsed, MAX_BODY_DEPTH) <= MAX_BODY_DEPTH) body = parsed;
   } catch {
     // hashed as text; the route refuses it
   }
@@ -138,14 +141,37 @@ function replay(record: { requestHash: string; status: number; body: string }, r
   return { ...json(record.status, JSON.parse(record.body)), headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'idempotent-replayed': 'true' } };
 }
 
-function parseJson(body: string | null | undefined): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(body ?? '') as unknown;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // fall through
+/** The largest body a lifecycle route reads (an environment of 128 nodes is about 12 KB). */
+export const MAX_LIFECYCLE_BODY_BYTES = 128 * 1024;
+/** The deepest nesting a body may have (tenants.json's environments nest 5 levels). */
+const MAX_BODY_DEPTH = 16;
+
+/** How deep `value` nests (iterative: a hostile body cannot exhaust the stack). */
+function depthOf(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    max = Math.max(max, d);
+    if (max > limit) return max;
+    if (v !== null && typeof v === 'object') for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
-  throw new ApiError(400, 'BadRequest', 'the body must be a JSON object', 'body');
+  return max;
+}
+
+function parseJson(body: string | null | undefined): Record<string, unknown> {
+  if (Buffer.byteLength(body ?? '') > MAX_LIFECYCLE_BODY_BYTES) {
+    throw new ApiError(413, 'PayloadTooLarge', `the body is larger than ${MAX_LIFECYCLE_BODY_BYTES / 1024} KB; an environment's config is far smaller: send only the environment (or the patch)`, 'body');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body ?? '') as unknown;
+  } catch {
+    // refused below
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiError(400, 'BadRequest', 'the body must be a JSON object', 'body');
+  if (depthOf(parsed, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw new ApiError(400, 'BadRequest', `the body nests deeper than ${MAX_BODY_DEPTH} levels; an environment's config nests at most 5`, 'body');
+  return parsed as Record<string, unknown>;
 }
 
 function badConfig(problems: readonly BodyProblem[]): never {
