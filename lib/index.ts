@@ -42,3 +42,9 @@ export * from './contracts/registration-format';
 export * from './environment/environment-registration';
 export * from './management/policies';
 export * from './management/management-api';
+// The control plane's contract in the entry point: only what the constructs' API names (its
+// Deployment types are string unions, kept out of the entry point: ADR 8).
+export { CONTROL_PLANE_DETAIL_TYPES, CONTROL_PLANE_EVENT_SOURCE } from './contracts/control-plane';
+export type { ControlPlaneQuotas } from './contracts/control-plane';
+export * from './contracts/deploy-job';
+export * from './management/control-plane';

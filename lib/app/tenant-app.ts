@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { ManagementApi } from '../management/management-api';
 import { TenantConfigError } from '../config/config-error';
@@ -51,9 +51,21 @@ export function addManagementStack(app: App, config: TenantsConfig): Stack | und
     description: 'blockchain-tenancy management API: environments, nodes and app credentials',
     ...(m.region ? { env: { region: m.region } } : {}),
   });
+  const cp = m.controlPlane;
   new ManagementApi(stack, 'Management', {
     ...(m.domainName && m.certificateArn
       ? { domain: { domainName: m.domainName, certificate: acm.Certificate.fromCertificateArn(stack, 'Certificate', m.certificateArn) } }
+      : {}),
+    ...(cp
+      ? {
+          controlPlane: {
+            ...(cp.maxEnvironmentsPerTenant !== undefined ? { maxEnvironmentsPerTenant: cp.maxEnvironmentsPerTenant } : {}),
+            ...(cp.maxNodesPerEnvironment !== undefined ? { maxNodesPerEnvironment: cp.maxNodesPerEnvironment } : {}),
+            ...(cp.allowedInstanceTypes !== undefined ? { allowedInstanceTypes: cp.allowedInstanceTypes } : {}),
+            ...(cp.bootstrapQualifier !== undefined ? { bootstrapQualifier: cp.bootstrapQualifier } : {}),
+            ...(cp.buildTimeoutMinutes !== undefined ? { buildTimeout: Duration.minutes(cp.buildTimeoutMinutes) } : {}),
+          },
+        }
       : {}),
   });
   return stack;

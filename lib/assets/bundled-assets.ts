@@ -10,7 +10,7 @@ import { prebuiltAssetDir } from './prebuilt-assets';
 const NO_DOCKER = DockerImage.fromRegistry('no-docker-bundling-is-used');
 
 /** A Lambda handler of this library, prebuilt when the package was built (`index.handler`). */
-export function lambdaCode(name: 'authorizer' | 'issuer' | 'management' | 'node-keys'): lambda.Code {
+export function lambdaCode(name: 'authorizer' | 'issuer' | 'management' | 'node-keys' | 'recorder'): lambda.Code {
   return lambda.Code.fromAsset(prebuiltAssetDir(name));
 }
 

@@ -18,10 +18,12 @@ export interface PrebuiltAssetSpec {
   readonly entry: string;
   /**
    * Where it runs: a Lambda function (AWS SDK v3 provided by the runtime), a node-side program
-   * (self-contained), or a web app (browser bundle: hashed JS, CSS and font files and one
-   * index.html, served by CloudFront).
+   * (self-contained), a web app (browser bundle: hashed JS, CSS and font files and one
+   * index.html, served by CloudFront), or the control plane's deploy job (a self-contained program
+   * plus the default app bin/app.ts bundled, the environments' assets, cdk.json, package.json and
+   * buildspec.yml: the CodeBuild source, see scripts/build-assets.ts).
    */
-  readonly kind: 'lambda' | 'node-program' | 'web-app';
+  readonly kind: 'lambda' | 'node-program' | 'web-app' | 'deploy-job';
   /** esbuild target: the oldest Node.js (or browsers) that runs it. */
   readonly target: string;
   /** Modules left out of the bundle (provided at run time). */
@@ -41,6 +43,9 @@ export const PREBUILT_ASSETS = {
   // The web console (React + Cloudscape), served from S3 through CloudFront: browsers of the last
   // two years (ES2022, CSS nesting not assumed).
   console: { entry: 'console/src/main.tsx', kind: 'web-app', target: 'es2022', external: [] },
+  recorder: { entry: 'lambda/management/control-plane/recorder.ts', kind: 'lambda', target: 'node22', external: ['@aws-sdk/*'] },
+  // Last: it carries copies of the assets above. CodeBuild runs it on Node.js 22 (buildspec.yml).
+  'deploy-job': { entry: 'lambda/management/control-plane/deploy-job/index.ts', kind: 'deploy-job', target: 'node22', external: [] },
 } as const satisfies Record<string, PrebuiltAssetSpec>;
 
 /** The file every build of an asset has (index.js; index.html for a web app). */

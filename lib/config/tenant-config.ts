@@ -29,6 +29,27 @@ export interface ManagementConfig {
   readonly domainName?: string;
   /** ACM certificate of the custom domain. */
   readonly certificateArn?: string;
+  /**
+   * The control plane: the API stores every environment's config and deploys it with CodeBuild
+   * (create, change and delete environments and nodes through the API and CLI). Present (even
+   * `{}`) turns it on. See README "Control plane".
+   * @default - off: environments are deployed with `cdk deploy` of this file
+   */
+  readonly controlPlane?: ManagementControlPlaneConfig;
+}
+
+/** The control plane's options in tenants.json (`management.controlPlane`). */
+export interface ManagementControlPlaneConfig {
+  /** Environments one tenant may have. @default 10 */
+  readonly maxEnvironmentsPerTenant?: number;
+  /** Nodes one environment may have. @default 20 */
+  readonly maxNodesPerEnvironment?: number;
+  /** Node instance types tenants may ask for. @default - any */
+  readonly allowedInstanceTypes?: readonly string[];
+  /** The account's CDK bootstrap qualifier. @default 'hnb659fds' */
+  readonly bootstrapQualifier?: string;
+  /** Minutes one deployment may run (15-480). @default 60 */
+  readonly buildTimeoutMinutes?: number;
 }
 
 /** One tenant (a customer organisation). */
@@ -121,6 +142,29 @@ export function environmentStackName(tenantId: string, environmentId: string): s
   return pascal(tenantId) + pascal(environmentId);
 }
 
+function readControlPlane(r: FieldReader, path: string, value: unknown): ManagementControlPlaneConfig | undefined {
+  const c = r.object(path, value, ['maxEnvironmentsPerTenant', 'maxNodesPerEnvironment', 'allowedInstanceTypes', 'bootstrapQualifier', 'buildTimeoutMinutes']);
+  if (!c) return undefined;
+  const out: { -readonly [K in keyof ManagementControlPlaneConfig]: ManagementControlPlaneConfig[K] } = {};
+  if (c.maxEnvironmentsPerTenant !== undefined) out.maxEnvironmentsPerTenant = r.integer(join(path, 'maxEnvironmentsPerTenant'), c.maxEnvironmentsPerTenant, { min: 1, max: 1000 });
+  if (c.maxNodesPerEnvironment !== undefined) out.maxNodesPerEnvironment = r.integer(join(path, 'maxNodesPerEnvironment'), c.maxNodesPerEnvironment, { min: 1, max: 250 });
+  if (c.allowedInstanceTypes !== undefined) {
+    const list = r.array(join(path, 'allowedInstanceTypes'), c.allowedInstanceTypes, { min: 1 });
+    const types: string[] = [];
+    list?.forEach((t, i) => {
+      const type = r.string(join(join(path, 'allowedInstanceTypes'), i), t, { pattern: /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/, hint: 'write an EC2 instance type, e.g. "t4g.medium"' });
+      if (type !== undefined && types.includes(type)) r.fail(join(join(path, 'allowedInstanceTypes'), i), `"${type}" is listed twice; list each type once`);
+      else if (type !== undefined) types.push(type);
+    });
+    out.allowedInstanceTypes = types;
+  }
+  if (c.bootstrapQualifier !== undefined) {
+    out.bootstrapQualifier = r.string(join(path, 'bootstrapQualifier'), c.bootstrapQualifier, { pattern: /^[a-z0-9]{1,10}$/, hint: 'write the qualifier the account was bootstrapped with (cdk bootstrap --qualifier; 1-10 lowercase letters and digits), e.g. "hnb659fds"' });
+  }
+  if (c.buildTimeoutMinutes !== undefined) out.buildTimeoutMinutes = r.integer(join(path, 'buildTimeoutMinutes'), c.buildTimeoutMinutes, { min: 15, max: 480 });
+  return out;
+}
+
 /**
  * Validates untrusted JSON and returns a typed config. Throws one {@link TenantConfigError} that
  * lists every problem (field path + fix) when anything is wrong.
@@ -134,7 +178,7 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
   const tenants: TenantConfig[] = [];
   let management: ManagementConfig | undefined;
   if (root?.management !== undefined) {
-    const m = r.object('management', root.management, ['region', 'domainName', 'certificateArn']);
+    const m = r.object('management', root.management, ['region', 'domainName', 'certificateArn', 'controlPlane']);
     if (m) {
       const out: { -readonly [K in keyof ManagementConfig]: ManagementConfig[K] } = {};
       if (m.region !== undefined) out.region = r.string('management.region', m.region, { pattern: REGION_PATTERN, hint: 'write an AWS region code, e.g. "eu-west-1"' });
@@ -153,6 +197,10 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
             `is in region ${certRegion} but the management API deploys to ${out.region}; an API Gateway regional endpoint needs the certificate in the API's own region: request or import the certificate in ${out.region} (ACM) and use that ARN`,
           );
         }
+      }
+      if (m.controlPlane !== undefined) {
+        const controlPlane = readControlPlane(r, 'management.controlPlane', m.controlPlane);
+        if (controlPlane) out.controlPlane = controlPlane;
       }
       management = out;
     }

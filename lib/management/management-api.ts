@@ -16,6 +16,7 @@ import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
 import { RegionalWebAcl } from '../security/web-acl';
 import { SinglePolicyRole } from '../security/single-policy-role';
+import { ControlPlane, ControlPlaneProps, decryptOwnEnvironment } from './control-plane';
 import { callerStatement, nodeActionStatement } from './policies';
 
 /** A PEM truststore in S3 for mutual TLS on the management API's custom domain. */
@@ -53,6 +54,14 @@ export interface ManagementApiProps {
   readonly wafRateLimitPerIp?: number;
   /** Removal policy of the logs and key. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Turns on the control plane (issue #18): a versioned store of every environment's config, the
+   * lifecycle routes (create, change, delete environments and nodes; deployments) and the
+   * deployment engine (Step Functions + CodeBuild running this library's CDK app). Its
+   * `removalPolicy` defaults to this API's.
+   * @default - no control plane: the lifecycle routes answer 404 ControlPlaneDisabled
+   */
+  readonly controlPlane?: ControlPlaneProps;
 }
 
 /**
@@ -64,6 +73,8 @@ export class ManagementApi extends Construct {
   public readonly api: apigw.RestApi;
   public readonly handler: lambda.IFunction;
   public readonly webAcl: wafv2.CfnWebACL;
+  /** The control plane, when `controlPlane` is set. */
+  public readonly controlPlane?: ControlPlane;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps = {}) {
     super(scope, id);
@@ -156,7 +167,15 @@ export class ManagementApi extends Construct {
       logGroup: fnLogs,
       tracing: lambda.Tracing.ACTIVE,
       description: 'blockchain-tenancy management API',
+      // The control plane's table and bus names and quotas are its only environment variables.
+      ...(props.controlPlane ? { environmentEncryption: key } : {}),
     });
+    if (props.controlPlane) {
+      const controlPlane = new ControlPlane(this, 'ControlPlane', { removalPolicy, ...props.controlPlane });
+      identity.policy.addStatements(...controlPlane.handlerStatements(), decryptOwnEnvironment(key));
+      for (const [name, value] of Object.entries(controlPlane.handlerEnvironment())) fn.addEnvironment(name, value);
+      this.controlPlane = controlPlane;
+    }
     acknowledgeRule(fn, 'LambdaDLQ', 'Invoked synchronously by API Gateway, which returns every failure to the caller; a DLQ would never be read.', ['CKV_AWS_116']);
     acknowledgeRule(fn, 'LambdaConcurrency', 'Throttled per route by API Gateway and per IP by WAF; reserved concurrency would come out of the account pool.', ['CKV_AWS_115']);
     acknowledgeRule(fn, 'LambdaInsideVPC', 'The management API spans every environment (each its own isolated VPC) and calls regional AWS APIs only; it has no VPC of its own to live in.', ['CKV_AWS_117']);
@@ -238,7 +257,8 @@ export class ManagementApi extends Construct {
     env.addMethod('GET', integration, opts());
     const nodes = env.addResource('nodes');
     nodes.addMethod('GET', integration, opts());
-    nodes.addResource('{node}').addResource('{action}').addMethod('POST', integration, opts());
+    const nodeResource = nodes.addResource('{node}');
+    nodeResource.addResource('{action}').addMethod('POST', integration, opts());
     const creds = env.addResource('credentials');
     creds.addMethod('GET', integration, opts({ requestParameters: { 'method.request.querystring.memberId': false } }));
     creds.addMethod('POST', integration, opts({ requestModels: { 'application/json': createModel } }));
@@ -246,6 +266,18 @@ export class ManagementApi extends Construct {
     cred.addMethod('GET', integration, opts());
     cred.addMethod('DELETE', integration, opts());
     cred.addResource('regenerate').addMethod('POST', integration, opts());
+    if (this.controlPlane) {
+      // The lifecycle routes (the handler validates bodies with the config parser: field-path 400s).
+      env.addMethod('POST', integration, opts({ requestParameters: { 'method.request.header.Idempotency-Key': false } }));
+      env.addMethod('PATCH', integration, opts());
+      env.addMethod('DELETE', integration, opts({ requestParameters: { 'method.request.querystring.purge': false, 'method.request.querystring.confirm': false } }));
+      env.addResource('config').addMethod('GET', integration, opts({ requestParameters: { 'method.request.querystring.version': false } }));
+      nodes.addMethod('POST', integration, opts());
+      nodeResource.addMethod('DELETE', integration, opts());
+      const deployments = env.addResource('deployments');
+      deployments.addMethod('GET', integration, opts());
+      deployments.addResource('{deploymentId}').addMethod('GET', integration, opts());
+    }
     for (const m of this.api.methods) {
       acknowledgeFinding(m, { id: 'AwsSolutions-COG4', reason: 'Every method uses IAM (SigV4) authorization: callers are IAM principals, scoped per environment route (callerStatement).' });
     }

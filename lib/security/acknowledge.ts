@@ -21,13 +21,16 @@ export const COMPLIANCE_PACKS: readonly string[] = ['NIST.800.53.R5', 'HIPAA.Sec
 
 /**
  * Rules acknowledged here that not every compliance pack has (cdk-nag 3.0.2): PCI DSS 3.2.1 checks
- * neither dead-letter queues, reserved concurrency nor load balancer deletion protection. An
+ * neither dead-letter queues, reserved concurrency, load balancer deletion protection nor DynamoDB
+ * backup plans; NIST 800-53 R5 does not check CodeBuild source credentials. An
  * acknowledgment of a rule a pack does not have would list a finding nobody raised.
  */
 const PACKS_OF_RULE: Readonly<Record<string, readonly string[]>> = {
   LambdaDLQ: ['NIST.800.53.R5', 'HIPAA.Security'],
   LambdaConcurrency: ['NIST.800.53.R5', 'HIPAA.Security'],
   ELBDeletionProtectionEnabled: ['NIST.800.53.R5', 'HIPAA.Security'],
+  CodeBuildProjectSourceRepoUrl: ['HIPAA.Security', 'PCI.DSS.321'],
+  DynamoDBInBackupPlan: ['NIST.800.53.R5', 'HIPAA.Security'],
 };
 
 /** The compliance packs that have `rule` (all of them unless listed in PACKS_OF_RULE). */

@@ -129,8 +129,10 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
   it('the tarball holds the built library, the prebuilt assets and the CLI: no TypeScript sources, tests or dev files', () => {
     expect(packed.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(packed.filter((f) => !/^(dist\/lib\/|dist\/assets\/|dist\/bin\/(blockchain-tenancy|cli|lifecycle|lifecycle-commands)\.js$|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(f))).toEqual([]);
-    for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-gate', 'node-metrics']) expect(packed).toContain(`dist/assets/${name}/index.js`);
+    for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-gate', 'node-metrics', 'recorder', 'deploy-job']) expect(packed).toContain(`dist/assets/${name}/index.js`);
     expect(packed).toContain('dist/assets/console/index.html');
+    // The deploy job's CodeBuild source: the default app bundled, its assets, its pins and buildspec.
+    for (const f of ['app/bin/app.js', 'assets/node-gate/index.js', 'cdk.json', 'package.json', 'buildspec.yml']) expect(packed).toContain(`dist/assets/deploy-job/${f}`);
     expect(packed).toContain('dist/lib/index.d.ts');
     expect(packed).toContain('CHANGELOG.md');
   });
