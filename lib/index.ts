@@ -42,3 +42,7 @@ export * from './contracts/registration-format';
 export * from './environment/environment-registration';
 export * from './management/policies';
 export * from './management/management-api';
+export * from './management/console-web-acl';
+export * from './management/management-console';
+export * from './contracts/console-config';
+export * from './contracts/console-headers';

@@ -5,6 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';
 import { ProxyEvent, autoScalingSdk, ec2Sdk, handleManagement } from './api';
+import { withCors } from './cors';
 
 const lambda = new LambdaClient({});
 // EC2 and Auto Scaling load on the first node route, not at init (see api.ts).
@@ -21,4 +22,7 @@ const deps = {
   },
 };
 
-export const handler = (event: ProxyEvent) => handleManagement(event, deps);
+// Set by ManagementApi.allowBrowserOrigin (the web console's origin).
+const corsOrigin = process.env.CORS_ALLOW_ORIGIN;
+
+export const handler = async (event: ProxyEvent) => withCors(await handleManagement(event, deps), corsOrigin);

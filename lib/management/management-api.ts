@@ -28,6 +28,15 @@ export interface MtlsTruststore {
   readonly version?: string;
 }
 
+/** Request headers a browser may send with a SigV4-signed call (CORS preflight). */
+const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'idempotency-key'];
+
+const PREFLIGHT_REASON = 'CORS preflight (OPTIONS): browsers send it without credentials by design; a mock integration answers with CORS headers only and reaches no backend.';
+const PREFLIGHT_ACKNOWLEDGMENTS = [
+  { id: 'AwsSolutions-APIG4', reason: PREFLIGHT_REASON },
+  { id: 'AwsSolutions-COG4', reason: PREFLIGHT_REASON },
+];
+
 /** Custom domain of the management API. */
 export interface ManagementDomainOptions {
   readonly domainName: string;
@@ -64,6 +73,7 @@ export class ManagementApi extends Construct {
   public readonly api: apigw.RestApi;
   public readonly handler: lambda.IFunction;
   public readonly webAcl: wafv2.CfnWebACL;
+  private browserOrigin?: string;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps = {}) {
     super(scope, id);
@@ -264,6 +274,36 @@ export class ManagementApi extends Construct {
   public grantManage(grantee: iam.IGrantable, tenantId: string, environmentId = '*'): iam.Grant {
     const base = Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.restApiId });
     return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: callerStatement(base, this.api.deploymentStage.stageName, tenantId, environmentId).resources });
+  }
+
+  /**
+   * Lets a browser app served from `origin` (e.g. the web console's CloudFront URL) call the API:
+   * a CORS preflight (OPTIONS, no authorization: browsers send it without credentials; a mock
+   * integration answers with headers only) on every resource that exists now, CORS headers on API
+   * Gateway's own errors (an IAM denial must reach the app as the 403 it is), and the origin for
+   * the handler's answers (environment CORS_ALLOW_ORIGIN). Every other method keeps IAM (SigV4)
+   * authorization: CORS only lets the browser read answers, it grants nothing. Call it after the
+   * last route is added. Once per API.
+   */
+  public allowBrowserOrigin(origin: string): void {
+    if (this.browserOrigin !== undefined) throw new Error(`ManagementApi: allowBrowserOrigin was called twice (${this.browserOrigin}); one browser origin per API (the web console)`);
+    this.browserOrigin = origin;
+    const visit = (resource: apigw.IResource) => {
+      resource.addCorsPreflight({
+        allowOrigins: [origin],
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowHeaders: CORS_REQUEST_HEADERS,
+        maxAge: Duration.hours(1),
+      });
+      const options = resource.node.tryFindChild('OPTIONS');
+      if (options) acknowledgeFinding(options, ...PREFLIGHT_ACKNOWLEDGMENTS);
+      for (const child of resource.node.children) if (child instanceof apigw.Resource) visit(child);
+    };
+    for (const child of this.api.root.node.children) if (child instanceof apigw.Resource) visit(child);
+    for (const [id, type] of [['Default4xx', apigw.ResponseType.DEFAULT_4XX], ['Default5xx', apigw.ResponseType.DEFAULT_5XX]] as const) {
+      this.api.addGatewayResponse(id, { type, responseHeaders: { 'Access-Control-Allow-Origin': `'${origin}'`, Vary: "'Origin'" } });
+    }
+    if (this.handler instanceof lambda.Function) this.handler.addEnvironment('CORS_ALLOW_ORIGIN', origin);
   }
 
   /** Lets a principal list environments (GET /environments). */
