@@ -12,7 +12,7 @@ import { lambdaCode } from '../assets/bundled-assets';
 import { ID_PATTERN } from '../contracts/ids';
 import { REGISTRATION_PREFIX } from '../contracts/registration-format';
 import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../contracts/tags';
-import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
+import { acknowledgeFinding, acknowledgeRule, skipCheckov } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
 import { RegionalWebAcl } from '../security/web-acl';
 import { SinglePolicyRole } from '../security/single-policy-role';
@@ -303,7 +303,10 @@ export class ManagementApi extends Construct {
     for (const [id, type] of [['Default4xx', apigw.ResponseType.DEFAULT_4XX], ['Default5xx', apigw.ResponseType.DEFAULT_5XX]] as const) {
       this.api.addGatewayResponse(id, { type, responseHeaders: { 'Access-Control-Allow-Origin': `'${origin}'`, Vary: "'Origin'" } });
     }
-    if (this.handler instanceof lambda.Function) this.handler.addEnvironment('CORS_ALLOW_ORIGIN', origin);
+    if (this.handler instanceof lambda.Function) {
+      this.handler.addEnvironment('CORS_ALLOW_ORIGIN', origin);
+      skipCheckov(this.handler, ['CKV_AWS_173'], "One environment variable, CORS_ALLOW_ORIGIN: the web console's public URL, not a secret.");
+    }
   }
 
   /** Lets a principal list environments (GET /environments). */
