@@ -31,12 +31,6 @@ export interface MtlsTruststore {
 /** Request headers a browser may send with a SigV4-signed call (CORS preflight). */
 const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'idempotency-key'];
 
-const PREFLIGHT_REASON = 'CORS preflight (OPTIONS): browsers send it without credentials by design; a mock integration answers with CORS headers only and reaches no backend.';
-const PREFLIGHT_ACKNOWLEDGMENTS = [
-  { id: 'AwsSolutions-APIG4', reason: PREFLIGHT_REASON },
-  { id: 'AwsSolutions-COG4', reason: PREFLIGHT_REASON },
-];
-
 /** Custom domain of the management API. */
 export interface ManagementDomainOptions {
   readonly domainName: string;
@@ -295,8 +289,6 @@ export class ManagementApi extends Construct {
         allowHeaders: CORS_REQUEST_HEADERS,
         maxAge: Duration.hours(1),
       });
-      const options = resource.node.tryFindChild('OPTIONS');
-      if (options) acknowledgeFinding(options, ...PREFLIGHT_ACKNOWLEDGMENTS);
       for (const child of resource.node.children) if (child instanceof apigw.Resource) visit(child);
     };
     for (const child of this.api.root.node.children) if (child instanceof apigw.Resource) visit(child);

@@ -232,8 +232,8 @@ export class ManagementConsole extends Construct {
         removalPolicy: RemovalPolicy.RETAIN,
       });
       const selfLogging = "This bucket receives the console's CloudFront and S3 access logs; logging its own access would recurse. CloudTrail data events cover it where required.";
-      acknowledgeFinding(logs, { id: 'AwsSolutions-S1', reason: selfLogging });
-      acknowledgeRule(logs, 'S3BucketLoggingEnabled', selfLogging, ['CKV_AWS_18']);
+      // cdk-nag sees the S3 log-delivery grant and raises nothing; checkov does not.
+      skipCheckov(logs, ['CKV_AWS_18'], selfLogging);
       acknowledgeRule(logs, 'S3DefaultEncryptionKMS', 'CloudFront standard logging delivers to SSE-S3 buckets; a KMS key would need a key policy for the log-delivery service and adds nothing for these access logs.');
       acknowledgeRule(logs, 'S3BucketReplicationEnabled', 'Access logs are kept one year in the region; cross-region replication is an operator choice, not a default.');
       this.logBucket = logs;
