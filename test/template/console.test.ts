@@ -3,6 +3,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { describe, expect, it } from 'vitest';
 import { withCors } from '../../lambda/management/cors';
@@ -122,6 +123,19 @@ describe('console hosting', () => {
     east.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { RedactedFields: [{ SingleHeader: { Name: 'authorization' } }] });
     // No custom domain: no viewer certificate to pin, so no minimumProtocolVersion is written.
     expect(JSON.stringify(only(east, 'AWS::CloudFront::Distribution')[1])).not.toContain('ViewerCertificate');
+  });
+
+  it('on a custom domain with a hosted zone: alias A and AAAA records, and a newer TLS policy when asked', () => {
+    const stack = new Stack(testApp(), 'Dns', { env: { region: 'us-east-1' } });
+    const certificate = acm.Certificate.fromCertificateArn(stack, 'Cert', fixture.management.console.certificateArn);
+    const hostedZone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
+    const api = new ManagementApi(stack, 'M');
+    new ManagementConsole(stack, 'C', { api, tenants: [{ tenantId: 'acme' }], siteSource: site(), domain: { domainName: 'console.example.com', certificate, hostedZone }, minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2025 });
+    const t = Template.fromStack(stack);
+    for (const Type of ['A', 'AAAA']) {
+      t.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'console.example.com.', Type, HostedZoneId: 'Z0123456789ABCDEFGHIJ', AliasTarget: Match.objectLike({ HostedZoneId: Match.anyValue() }) });
+    }
+    t.hasResourceProperties('AWS::CloudFront::Distribution', { DistributionConfig: Match.objectLike({ ViewerCertificate: Match.objectLike({ MinimumProtocolVersion: 'TLSv1.2_2025' }) }) });
   });
 
   it('writes config.json (the COMMON.md shape) and invalidates the entry page and config after deploy', () => {
