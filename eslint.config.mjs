@@ -31,4 +31,11 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  {
+    // The web console runs in browsers (console/tsconfig.json type-checks it with the DOM library).
+    files: ['console/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', crypto: 'readonly', atob: 'readonly', btoa: 'readonly', TextEncoder: 'readonly', URL: 'readonly' },
+    },
+  },
 );

@@ -8,10 +8,10 @@
  * Every file is written to a temporary name and renamed into place, so a concurrent synth (tests
  * run in parallel) reads the old or the new bundle, never half of one.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { BUILD_FORMAT, BUILD_RECORD, BuildRecord, PREBUILT_ASSETS, PREBUILT_ASSETS_DIR, PrebuiltAssetSpec } from '../lib/assets/prebuilt-assets';
+import { BUILD_FORMAT, BUILD_RECORD, BuildRecord, PREBUILT_ASSETS, PREBUILT_ASSETS_DIR, PrebuiltAssetSpec, prebuiltAssetMainFile } from '../lib/assets/prebuilt-assets';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -26,7 +26,54 @@ function stamp(file: string): readonly [number, number] {
   return [s.size, s.mtimeMs];
 }
 
+/**
+ * A web app: one JS and one CSS bundle and the fonts they use, every file named by its content
+ * hash (CloudFront and browsers may cache them forever), and index.html naming them (no inline
+ * script or style: the console's Content-Security-Policy allows only its own files). The HTML
+ * template is the entry's directory's parent's index.html (console/index.html).
+ */
+function buildWebApp(name: string, spec: PrebuiltAssetSpec): Record<string, readonly [number, number]> {
+  const result = buildSync({
+    absWorkingDir: ROOT,
+    entryPoints: { main: spec.entry },
+    outdir: 'out',
+    write: false,
+    bundle: true,
+    platform: 'browser',
+    target: spec.target,
+    format: 'esm',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'external',
+    entryNames: '[name]-[hash]',
+    assetNames: '[name]-[hash]',
+    loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.svg': 'file', '.png': 'file' },
+    define: { 'process.env.NODE_ENV': '"production"' },
+    external: [...spec.external],
+    metafile: true,
+    logLevel: 'error',
+  });
+  const outRoot = path.join(ROOT, 'out');
+  const files = result.outputFiles.map((f) => ({ name: path.relative(outRoot, f.path), contents: f.contents }));
+  const js = files.find((f) => /^main-[A-Z0-9]+\.js$/.test(f.name));
+  const css = files.find((f) => /^main-[A-Z0-9]+\.css$/.test(f.name));
+  if (!js || !css) throw new Error(`the ${name} web app build gave no main JS or CSS file (got ${files.map((f) => f.name).join(', ')})`);
+  const template = path.join(path.dirname(path.dirname(spec.entry)), 'index.html');
+  const html = readFileSync(path.join(ROOT, template), 'utf8').replace('%MAIN_JS%', js.name).replace('%MAIN_CSS%', css.name);
+  if (/<script(?![^>]*\ssrc=)[^>]*>|<style|\sstyle=/i.test(html)) throw new Error(`${template} has an inline script or style: the console's CSP (script-src 'self') would block it`);
+  const dir = path.join(PREBUILT_ASSETS_DIR, name);
+  mkdirSync(dir, { recursive: true });
+  const keep = new Set([...files.map((f) => f.name), 'index.html']);
+  for (const f of files) writeAtomically(path.join(dir, f.name), f.contents);
+  writeAtomically(path.join(dir, 'index.html'), html);
+  for (const f of readdirSync(dir)) if (!keep.has(f) && !f.endsWith('.tmp')) rmSync(path.join(dir, f), { recursive: true, force: true });
+  const inputs: Record<string, readonly [number, number]> = {};
+  for (const file of [...Object.keys(result.metafile.inputs), template, 'scripts/build-assets.ts', 'lib/assets/prebuilt-assets.ts']) inputs[file] = stamp(file);
+  return inputs;
+}
+
 function buildOne(name: string, spec: PrebuiltAssetSpec): Record<string, readonly [number, number]> {
+  if (spec.kind === 'web-app') return buildWebApp(name, spec);
   const result = buildSync({
     absWorkingDir: ROOT,
     entryPoints: [spec.entry],
@@ -60,9 +107,10 @@ function main(): void {
   const record: BuildRecord = { format: BUILD_FORMAT, assets };
   writeAtomically(BUILD_RECORD, JSON.stringify(record));
   if (process.argv.includes('--verbose')) {
-    for (const name of Object.keys(PREBUILT_ASSETS)) {
-      const bytes = statSync(path.join(PREBUILT_ASSETS_DIR, name, 'index.js')).size;
-      console.log(`${path.relative(ROOT, path.join(PREBUILT_ASSETS_DIR, name, 'index.js'))}  ${(bytes / 1024).toFixed(1)} KB`);
+    for (const [name, spec] of Object.entries(PREBUILT_ASSETS)) {
+      const dir = path.join(PREBUILT_ASSETS_DIR, name);
+      const files = spec.kind === 'web-app' ? readdirSync(dir) : [prebuiltAssetMainFile(spec)];
+      for (const f of files) console.log(`${path.relative(ROOT, path.join(dir, f))}  ${(statSync(path.join(dir, f)).size / 1024).toFixed(1)} KB`);
     }
     console.log(`built ${Object.keys(PREBUILT_ASSETS).length} assets in ${Date.now() - started} ms`);
   }

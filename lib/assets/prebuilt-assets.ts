@@ -16,9 +16,13 @@ import { NODE_PROGRAM_NODE_MAJOR } from '../nodes/node-runtime';
 export interface PrebuiltAssetSpec {
   /** Entry point, relative to the repository root. */
   readonly entry: string;
-  /** Where it runs: a Lambda function (AWS SDK v3 provided by the runtime) or a node-side program (self-contained). */
-  readonly kind: 'lambda' | 'node-program';
-  /** esbuild target: the oldest Node.js that runs it. */
+  /**
+   * Where it runs: a Lambda function (AWS SDK v3 provided by the runtime), a node-side program
+   * (self-contained), or a web app (browser bundle: hashed JS, CSS and font files and one
+   * index.html, served by CloudFront).
+   */
+  readonly kind: 'lambda' | 'node-program' | 'web-app';
+  /** esbuild target: the oldest Node.js (or browsers) that runs it. */
   readonly target: string;
   /** Modules left out of the bundle (provided at run time). */
   readonly external: readonly string[];
@@ -34,7 +38,15 @@ export const PREBUILT_ASSETS = {
   // lib/nodes/node-runtime.ts): everything, the AWS SDK included, is bundled.
   'node-gate': { entry: 'lambda/node-gate/index.ts', kind: 'node-program', target: `node${NODE_PROGRAM_NODE_MAJOR}`, external: [] },
   'node-metrics': { entry: 'lambda/node-metrics/index.ts', kind: 'node-program', target: `node${NODE_PROGRAM_NODE_MAJOR}`, external: [] },
+  // The web console (React + Cloudscape), served from S3 through CloudFront: browsers of the last
+  // two years (ES2022, CSS nesting not assumed).
+  console: { entry: 'console/src/main.tsx', kind: 'web-app', target: 'es2022', external: [] },
 } as const satisfies Record<string, PrebuiltAssetSpec>;
+
+/** The file every build of an asset has (index.js; index.html for a web app). */
+export function prebuiltAssetMainFile(spec: PrebuiltAssetSpec): string {
+  return spec.kind === 'web-app' ? 'index.html' : 'index.js';
+}
 
 /** Name of a prebuilt asset. */
 export type PrebuiltAssetName = keyof typeof PREBUILT_ASSETS;
@@ -68,9 +80,9 @@ export function prebuiltAssetsFresh(root: string): boolean {
     return false;
   }
   if (record.format !== BUILD_FORMAT) return false;
-  for (const name of Object.keys(PREBUILT_ASSETS)) {
+  for (const [name, spec] of Object.entries(PREBUILT_ASSETS)) {
     const built = record.assets[name];
-    if (!built || !existsSync(path.join(PREBUILT_ASSETS_DIR, name, 'index.js'))) return false;
+    if (!built || !existsSync(path.join(PREBUILT_ASSETS_DIR, name, prebuiltAssetMainFile(spec)))) return false;
     for (const [file, [size, mtime]] of Object.entries(built.inputs)) {
       try {
         const s = statSync(path.join(root, file));
@@ -101,13 +113,14 @@ function refreshFromSource(): void {
   }
 }
 
-/** The directory of one prebuilt asset (`index.js` inside), ready to be a CDK asset. */
+/** The directory of one prebuilt asset (`index.js`, or a web app's `index.html`, inside), ready to be a CDK asset. */
 export function prebuiltAssetDir(name: PrebuiltAssetName): string {
   refreshFromSource();
   const dir = path.join(PREBUILT_ASSETS_DIR, name);
-  if (!existsSync(path.join(dir, 'index.js'))) {
+  const main = path.join(dir, prebuiltAssetMainFile(PREBUILT_ASSETS[name]));
+  if (!existsSync(main)) {
     throw new Error(
-      `blockchain-tenancy: the prebuilt asset "${name}" is missing (${path.join(dir, 'index.js')}). ` +
+      `blockchain-tenancy: the prebuilt asset "${name}" is missing (${main}). ` +
         (SOURCE_ROOT ? 'Run npm run build:assets.' : 'The installed package is incomplete: reinstall blockchain-tenancy.'),
     );
   }

@@ -20,10 +20,29 @@ export interface LocalApiCredentials {
   readonly secretAccessKey: string;
 }
 
+/** Temporary credentials (an access key with its session token), as STS or an identity pool issues them. */
+export interface LocalSessionCredentials extends LocalApiCredentials {
+  readonly sessionToken?: string;
+}
+
 export interface ManagementServerOptions {
   readonly deps: ManagementDeps;
   /** Requests must be SigV4-signed with this key pair, for service execute-api in `region`. */
   readonly credentials: LocalApiCredentials;
+  /**
+   * Other key pairs the API accepts (e.g. the temporary credentials a Cognito identity pool gave
+   * a browser): the secret key (and session token, which must then come in
+   * X-Amz-Security-Token) of an access key id, or undefined when unknown.
+   * @default only `credentials`
+   */
+  readonly resolveCredentials?: (accessKeyId: string) => LocalSessionCredentials | undefined;
+  /**
+   * Answers CORS as API Gateway does with CORS configured for a web app on another origin: the
+   * OPTIONS preflight without authorization, and Access-Control-Allow-Origin on every answer
+   * (refusals included, as gateway responses configured for it).
+   * @default no CORS
+   */
+  readonly corsAllowOrigin?: string;
   readonly region: string;
   /** @default '/v1' (the deployed stage) */
   readonly stage?: string;
@@ -47,12 +66,18 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
 const MAX_SKEW_MS = 5 * 60_000;
 
 /** Why a request is not authorized (API Gateway's answer), or undefined when it is. */
-async function refuse(req: IncomingMessage, body: string, opts: ManagementServerOptions, signer: SignatureV4): Promise<string | undefined> {
+async function refuse(req: IncomingMessage, body: string, opts: ManagementServerOptions, defaultSigner: SignatureV4): Promise<string | undefined> {
   const auth = String(req.headers.authorization ?? '');
   const m = AUTH.exec(auth);
   if (!m) return 'Missing Authentication Token';
   const [, accessKeyId, , region, service, signedHeaders, signature] = m;
-  if (accessKeyId !== opts.credentials.accessKeyId) return 'The security token included in the request is invalid.';
+  let signer = defaultSigner;
+  if (accessKeyId !== opts.credentials.accessKeyId) {
+    const other = opts.resolveCredentials?.(accessKeyId);
+    if (!other) return 'The security token included in the request is invalid.';
+    if (other.sessionToken !== undefined && req.headers['x-amz-security-token'] !== other.sessionToken) return 'The security token included in the request is invalid.';
+    signer = new SignatureV4({ credentials: { accessKeyId: other.accessKeyId, secretAccessKey: other.secretAccessKey }, region: opts.region, service: 'execute-api', sha256: Sha256 });
+  }
   if (service !== 'execute-api' || region !== opts.region) return `Credential should be scoped to a valid region and service (execute-api in ${opts.region}).`;
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const dm = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
@@ -84,6 +109,22 @@ export async function serveManagementApi(opts: ManagementServerOptions): Promise
   const stage = opts.stage ?? '/v1';
   const signer = new SignatureV4({ credentials: opts.credentials, region: opts.region, service: 'execute-api', sha256: Sha256 });
   const server = createServer((req, res) => {
+    if (opts.corsAllowOrigin) {
+      res.setHeader('access-control-allow-origin', opts.corsAllowOrigin);
+      res.setHeader('vary', 'Origin');
+      if (req.method === 'OPTIONS') {
+        req.resume();
+        res
+          .writeHead(204, {
+            'access-control-allow-methods': 'GET,POST,PATCH,DELETE,OPTIONS',
+            'access-control-allow-headers': 'authorization,content-type,accept,x-amz-date,x-amz-security-token,x-amz-content-sha256,idempotency-key',
+            'access-control-max-age': '600',
+          })
+          .end();
+        opts.onRequest?.({ method: 'OPTIONS', path: safePath(req.url), status: 204 });
+        return;
+      }
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {

@@ -17,12 +17,15 @@ export interface LocalMoto {
   readonly process: ManagedProcess;
 }
 
-/** Starts `moto_server` (path of the binary) and waits until it answers (at most `timeoutMs`). */
-export async function startMotoServer(motoServer: string, processes: ProcessGroup, timeoutMs = 60_000): Promise<LocalMoto> {
+/**
+ * Starts `moto_server` (path of the binary) and waits until it answers (at most `timeoutMs`).
+ * `env` adds moto settings, e.g. MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true (check TOTP codes).
+ */
+export async function startMotoServer(motoServer: string, processes: ProcessGroup, timeoutMs = 60_000, env: Readonly<Record<string, string>> = {}): Promise<LocalMoto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const proc = processes.start('moto_server', motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey, AWS_DEFAULT_REGION: LOCAL_AWS_REGION },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey, AWS_DEFAULT_REGION: LOCAL_AWS_REGION, ...env },
   });
   await waitUntil(`moto_server on ${endpoint}`, async () => (await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) })).ok, timeoutMs, proc);
   return { endpoint, clientConfig: { endpoint, region: LOCAL_AWS_REGION, credentials: { ...LOCAL_AWS_CREDENTIALS }, maxAttempts: 1 }, process: proc };

@@ -14,7 +14,7 @@ import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { PREBUILT_ASSETS_DIR } from '../assets/prebuilt-assets';
+import { PREBUILT_ASSETS_DIR, prebuiltAssetDir } from '../assets/prebuilt-assets';
 import { ConsoleConfig } from '../contracts/console-config';
 import { CONSOLE_HSTS_MAX_AGE_SECONDS, consoleConnectSources, consoleSecurityHeaders } from '../contracts/console-headers';
 import { ID_HINT, ID_PATTERN } from '../contracts/ids';
@@ -389,11 +389,11 @@ function confineBucketDeployment(stack: Stack, deployment: s3deploy.BucketDeploy
 
 /** The prebuilt console (dist/assets/console). Its contents matter only when assets are bundled. */
 function consoleSiteSource(stack: Stack): s3deploy.ISource {
-  const dir = path.join(PREBUILT_ASSETS_DIR, 'console');
-  if (existsSync(path.join(dir, 'index.html'))) return s3deploy.Source.asset(dir);
   // Template tests and `cdk ls` skip asset bundling: no file of the asset is read then.
-  if (!stack.bundlingRequired) return s3deploy.Source.data('index.html', '<!doctype html><title>blockchain-tenancy console (not built)</title>');
-  throw new Error(`ManagementConsole: the prebuilt console is missing (${path.join(dir, 'index.html')}); run npm run build:assets (in a checkout) or reinstall blockchain-tenancy`);
+  if (!stack.bundlingRequired && !existsSync(path.join(PREBUILT_ASSETS_DIR, 'console', 'index.html'))) {
+    return s3deploy.Source.data('index.html', '<!doctype html><title>blockchain-tenancy console (not built)</title>');
+  }
+  return s3deploy.Source.asset(prebuiltAssetDir('console'));
 }
 
 /** CloudFront's response headers policy for the shared header set (every header mapped, none dropped). */

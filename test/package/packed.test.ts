@@ -130,6 +130,7 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
     expect(packed.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(packed.filter((f) => !/^(dist\/lib\/|dist\/assets\/|dist\/bin\/(blockchain-tenancy|cli)\.js$|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(f))).toEqual([]);
     for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-gate', 'node-metrics']) expect(packed).toContain(`dist/assets/${name}/index.js`);
+    expect(packed).toContain('dist/assets/console/index.html');
     expect(packed).toContain('dist/lib/index.d.ts');
     expect(packed).toContain('CHANGELOG.md');
   });

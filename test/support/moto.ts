@@ -33,9 +33,9 @@ export interface MotoServer {
  * Starts moto's server on a free loopback port and waits until it answers (the shared module of
  * `blockchain-tenancy local`, lib/local/moto-server.ts).
  */
-export async function startMoto(): Promise<MotoServer> {
+export async function startMoto(env: Readonly<Record<string, string>> = {}): Promise<MotoServer> {
   const processes = new ProcessGroup();
-  const moto = await startMotoServer(join(venvBin(), 'moto_server'), processes, 60_000);
+  const moto = await startMotoServer(join(venvBin(), 'moto_server'), processes, 60_000, env);
   const endpoint = moto.endpoint;
   return {
     endpoint,
