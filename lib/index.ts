@@ -48,3 +48,7 @@ export { CONTROL_PLANE_DETAIL_TYPES, CONTROL_PLANE_EVENT_SOURCE } from './contra
 export type { ControlPlaneQuotas } from './contracts/control-plane';
 export * from './contracts/deploy-job';
 export * from './management/control-plane';
+export * from './management/console-web-acl';
+export * from './management/management-console';
+export * from './contracts/console-config';
+export * from './contracts/console-headers';

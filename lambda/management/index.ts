@@ -9,6 +9,7 @@ import { CONTROL_PLANE_ENV, parseControlPlaneQuotas } from '../../lib/contracts/
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';
 import { ManagementDeps, ProxyEvent, autoScalingSdk, ec2Sdk, handleManagement } from './api';
 import { eventBridgeSdk } from './control-plane/routes';
+import { withCors } from './cors';
 
 const lambda = new LambdaClient({});
 // EC2 and Auto Scaling load on the first node route, not at init (see api.ts).
@@ -43,4 +44,7 @@ const deps: ManagementDeps = {
     : {}),
 };
 
-export const handler = (event: ProxyEvent) => handleManagement(event, deps);
+// Set by ManagementApi.allowBrowserOrigin (the web console's origin).
+const corsOrigin = process.env.CORS_ALLOW_ORIGIN;
+
+export const handler = async (event: ProxyEvent) => withCors(await handleManagement(event, deps), corsOrigin);

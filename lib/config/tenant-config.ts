@@ -36,6 +36,34 @@ export interface ManagementConfig {
    * @default - off: environments are deployed with `cdk deploy` of this file
    */
   readonly controlPlane?: ManagementControlPlaneConfig;
+  /**
+   * The web console (S3 + CloudFront + Cognito), served with the management stack.
+   * @default - on, with its defaults (see {@link ManagementConsoleConfig})
+   */
+  readonly console?: ManagementConsoleConfig;
+}
+
+/** The web console of the default app's management stack (`management.console`). */
+export interface ManagementConsoleConfig {
+  /** Deploy the console. @default true */
+  readonly enabled?: boolean;
+  /**
+   * ARN of a WAFv2 web ACL with scope CLOUDFRONT (in us-east-1). Needed when the management stack
+   * is not in us-east-1: CloudFront web ACLs exist only there. The default app then also
+   * synthesizes `BlockchainConsoleWaf` (us-east-1) to create one: deploy it and copy its output.
+   * @default - created in the management stack when `management.region` is us-east-1
+   */
+  readonly webAclArn?: string;
+  /** Custom domain of the console (needs certificateArn). @default - the *.cloudfront.net name */
+  readonly domainName?: string;
+  /** ACM certificate of the console's domain, in us-east-1 (CloudFront's region for certificates). */
+  readonly certificateArn?: string;
+  /** Let anyone create a user (who gets no permission until put in a group). @default false */
+  readonly selfSignUp?: boolean;
+  /** Hours a sign-in lasts, 1 to 24. @default 8 */
+  readonly sessionHours?: number;
+  /** A group per environment (`tenant-<t>--<e>`) besides the group per tenant (`tenant-<t>`). @default true */
+  readonly environmentGroups?: boolean;
 }
 
 /** The control plane's options in tenants.json (`management.controlPlane`). */
@@ -178,7 +206,7 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
   const tenants: TenantConfig[] = [];
   let management: ManagementConfig | undefined;
   if (root?.management !== undefined) {
-    const m = r.object('management', root.management, ['region', 'domainName', 'certificateArn', 'controlPlane']);
+    const m = r.object('management', root.management, ['region', 'domainName', 'certificateArn', 'controlPlane', 'console']);
     if (m) {
       const out: { -readonly [K in keyof ManagementConfig]: ManagementConfig[K] } = {};
       if (m.region !== undefined) out.region = r.string('management.region', m.region, { pattern: REGION_PATTERN, hint: 'write an AWS region code, e.g. "eu-west-1"' });
@@ -202,6 +230,10 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
         const controlPlane = readControlPlane(r, 'management.controlPlane', m.controlPlane);
         if (controlPlane) out.controlPlane = controlPlane;
       }
+      if (m.console !== undefined) {
+        const c = readConsoleConfig(r, m.console);
+        if (c) out.console = c;
+      }
       management = out;
     }
   }
@@ -220,6 +252,35 @@ export function parseTenantsConfig(raw: unknown, source = 'tenant config'): Tena
     throw new TenantConfigError(source, r.problems);
   }
   return { tenants, ...(management ? { management } : {}) };
+}
+
+/** `management.console`: every problem named by its field path. */
+function readConsoleConfig(r: FieldReader, raw: unknown): ManagementConsoleConfig | undefined {
+  const path = 'management.console';
+  const c = r.object(path, raw, ['enabled', 'webAclArn', 'domainName', 'certificateArn', 'selfSignUp', 'sessionHours', 'environmentGroups']);
+  if (!c) return undefined;
+  const out: { -readonly [K in keyof ManagementConsoleConfig]: ManagementConsoleConfig[K] } = {};
+  for (const key of ['enabled', 'selfSignUp', 'environmentGroups'] as const) {
+    if (c[key] !== undefined) out[key] = r.boolean(`${path}.${key}`, c[key]);
+  }
+  if (c.sessionHours !== undefined) out.sessionHours = r.integer(`${path}.sessionHours`, c.sessionHours, { min: 1, max: 24 });
+  if (c.webAclArn !== undefined) {
+    out.webAclArn = r.string(`${path}.webAclArn`, c.webAclArn, {
+      pattern: /^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}$/,
+      hint: 'write the ARN of a WAFv2 web ACL with scope CLOUDFRONT, which lives in us-east-1: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id> (deploy BlockchainConsoleWaf and copy its WebAclArn output)',
+    });
+  }
+  if (c.domainName !== undefined) out.domainName = r.string(`${path}.domainName`, c.domainName, { pattern: /^(?=.{4,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, hint: 'write a lowercase DNS name, e.g. "console.blockchain.example.com"' });
+  if (c.certificateArn !== undefined) {
+    out.certificateArn = r.string(`${path}.certificateArn`, c.certificateArn, { pattern: /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, hint: 'write the ARN of an ACM certificate' });
+    if (out.certificateArn !== undefined && arnRegion(out.certificateArn) !== 'us-east-1') {
+      r.fail(`${path}.certificateArn`, `is in region ${arnRegion(out.certificateArn)}; CloudFront takes certificates from us-east-1 only: request or import the console's certificate in us-east-1 (ACM) and use that ARN`);
+      out.certificateArn = undefined;
+    }
+  }
+  if ((c.domainName === undefined) !== (c.certificateArn === undefined)) r.fail(path, 'set domainName and certificateArn together (a custom domain needs its certificate)');
+  for (const key of Object.keys(out) as (keyof ManagementConsoleConfig)[]) if (out[key] === undefined) delete out[key];
+  return out;
 }
 
 /** The region of an ARN (`arn:partition:service:region:account:resource`). */

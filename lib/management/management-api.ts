@@ -12,7 +12,7 @@ import { lambdaCode } from '../assets/bundled-assets';
 import { ID_PATTERN } from '../contracts/ids';
 import { REGISTRATION_PREFIX } from '../contracts/registration-format';
 import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../contracts/tags';
-import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
+import { acknowledgeFinding, acknowledgeRule, skipCheckov } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
 import { RegionalWebAcl } from '../security/web-acl';
 import { SinglePolicyRole } from '../security/single-policy-role';
@@ -28,6 +28,9 @@ export interface MtlsTruststore {
   /** Object version. @default - the latest version */
   readonly version?: string;
 }
+
+/** Request headers a browser may send with a SigV4-signed call (CORS preflight). */
+const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'idempotency-key'];
 
 /** Custom domain of the management API. */
 export interface ManagementDomainOptions {
@@ -75,6 +78,7 @@ export class ManagementApi extends Construct {
   public readonly webAcl: wafv2.CfnWebACL;
   /** The control plane, when `controlPlane` is set. */
   public readonly controlPlane?: ControlPlane;
+  private browserOrigin?: string;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps = {}) {
     super(scope, id);
@@ -296,6 +300,37 @@ export class ManagementApi extends Construct {
   public grantManage(grantee: iam.IGrantable, tenantId: string, environmentId = '*'): iam.Grant {
     const base = Stack.of(this).formatArn({ service: 'execute-api', resource: this.api.restApiId });
     return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: callerStatement(base, this.api.deploymentStage.stageName, tenantId, environmentId).resources });
+  }
+
+  /**
+   * Lets a browser app served from `origin` (e.g. the web console's CloudFront URL) call the API:
+   * a CORS preflight (OPTIONS, no authorization: browsers send it without credentials; a mock
+   * integration answers with headers only) on every resource that exists now, CORS headers on API
+   * Gateway's own errors (an IAM denial must reach the app as the 403 it is), and the origin for
+   * the handler's answers (environment CORS_ALLOW_ORIGIN). Every other method keeps IAM (SigV4)
+   * authorization: CORS only lets the browser read answers, it grants nothing. Call it after the
+   * last route is added. Once per API.
+   */
+  public allowBrowserOrigin(origin: string): void {
+    if (this.browserOrigin !== undefined) throw new Error(`ManagementApi: allowBrowserOrigin was called twice (${this.browserOrigin}); one browser origin per API (the web console)`);
+    this.browserOrigin = origin;
+    const visit = (resource: apigw.IResource) => {
+      resource.addCorsPreflight({
+        allowOrigins: [origin],
+        allowMethods: ['GET', 'POST', 'PATCH', 'DELETE'],
+        allowHeaders: CORS_REQUEST_HEADERS,
+        maxAge: Duration.hours(1),
+      });
+      for (const child of resource.node.children) if (child instanceof apigw.Resource) visit(child);
+    };
+    for (const child of this.api.root.node.children) if (child instanceof apigw.Resource) visit(child);
+    for (const [id, type] of [['Default4xx', apigw.ResponseType.DEFAULT_4XX], ['Default5xx', apigw.ResponseType.DEFAULT_5XX]] as const) {
+      this.api.addGatewayResponse(id, { type, responseHeaders: { 'Access-Control-Allow-Origin': `'${origin}'`, Vary: "'Origin'" } });
+    }
+    if (this.handler instanceof lambda.Function) {
+      this.handler.addEnvironment('CORS_ALLOW_ORIGIN', origin);
+      skipCheckov(this.handler, ['CKV_AWS_173'], "One environment variable, CORS_ALLOW_ORIGIN: the web console's public URL, not a secret.");
+    }
   }
 
   /** Lets a principal list environments (GET /environments). */

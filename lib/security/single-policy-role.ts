@@ -30,3 +30,24 @@ export class SinglePolicyRole extends Construct {
     });
   }
 }
+
+/**
+ * A grantee whose grants land in `policy` (a customer-managed policy attached to `role`) instead
+ * of the role's inline default policy: aws-cdk-lib's `grant*()` helpers (e.g.
+ * `ManagementApi.grantManage`) keep their exact statements, and the role keeps one managed policy.
+ */
+export function managedPolicyGrantee(role: iam.IRole, policy: iam.ManagedPolicy): iam.IGrantable {
+  const principal: iam.IPrincipal = {
+    get grantPrincipal() {
+      return principal;
+    },
+    assumeRoleAction: role.assumeRoleAction,
+    policyFragment: role.policyFragment,
+    principalAccount: role.principalAccount,
+    addToPrincipalPolicy: (statement) => {
+      policy.addStatements(statement);
+      return { statementAdded: true, policyDependable: policy };
+    },
+  };
+  return principal;
+}

@@ -9,8 +9,17 @@ export interface RegionalWebAclProps {
   /** CloudWatch metric name of the ACL (also the WAF log group suffix). */
   readonly name: string;
   readonly description: string;
-  /** ARN of the load balancer or API Gateway stage to protect. */
-  readonly resourceArn: string;
+  /**
+   * ARN of the load balancer or API Gateway stage to protect (a WebACLAssociation).
+   * @default - no association: a CloudFront distribution names its web ACL itself (`webAclId`)
+   */
+  readonly resourceArn?: string;
+  /**
+   * A web ACL for CloudFront (scope CLOUDFRONT): WAF creates those only in us-east-1, so the stack
+   * must deploy there; the log group is in us-east-1 too, as WAF requires for CloudFront ACLs.
+   * @default false (scope REGIONAL)
+   */
+  readonly cloudFront?: boolean;
   /** Requests per 5 minutes from one IP before blocking. */
   readonly rateLimitPerIp: number;
   /** Requests per 5 minutes with one Authorization header before blocking. @default - no per-credential limit */
@@ -23,8 +32,8 @@ export interface RegionalWebAclProps {
 }
 
 /**
- * A regional WAFv2 web ACL (rate limits, Amazon IP reputation, known bad inputs, the common rule
- * set), associated with one resource and logging to an encrypted `aws-waf-logs-` group with the
+ * A WAFv2 web ACL (rate limits, Amazon IP reputation, known bad inputs, the common rule set):
+ * regional, associated with one resource, or for CloudFront (`cloudFront`); logging to an encrypted `aws-waf-logs-` group with the
  * Authorization header redacted.
  */
 export class RegionalWebAcl extends Construct {
@@ -68,7 +77,7 @@ export class RegionalWebAcl extends Construct {
         : []),
     ];
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
-      scope: 'REGIONAL',
+      scope: props.cloudFront ? 'CLOUDFRONT' : 'REGIONAL',
       defaultAction: { allow: {} },
       description: props.description,
       visibilityConfig: visibility(props.name),
@@ -79,7 +88,7 @@ export class RegionalWebAcl extends Construct {
         managed('AWSManagedRulesCommonRuleSet', 4, props.countLargeBodies ? [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] : undefined),
       ],
     });
-    new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
+    if (props.resourceArn !== undefined) new wafv2.CfnWebACLAssociation(this, 'Association', { resourceArn: props.resourceArn, webAclArn: this.webAcl.attrArn });
     const group = new logs.LogGroup(this, 'Logs', {
       logGroupName: `aws-waf-logs-${props.name}`,
       encryptionKey: props.encryptionKey,

@@ -71,7 +71,8 @@ describe('the default app (bin/app.ts) through the real cdk CLI', () => {
     // Nodes are part of the default environment.
     expect(Object.values(template.Resources).filter((x) => (x as { Type: string }).Type === 'Custom::BlockchainNodeKeys')).toHaveLength(1);
     scanForKeyMaterial(r.out);
-  });
+    // The CLI's own limit (cdkSynth): on a loaded machine the synth (with the console asset) passes 60 s.
+  }, 180_000);
 
   it('refuses a bad config with one clear message and synthesizes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bt-config-'));
