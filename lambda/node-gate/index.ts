@@ -43,17 +43,32 @@ const namespace = (() => {
     return undefined;
   }
 })();
+/** Publishes what the gate measured since the last publish (a no-op without a namespace). */
+let publishMetrics: () => Promise<void> = async () => undefined;
 if (env.BT_TENANT && env.BT_ENVIRONMENT && namespace) {
   const cloudwatch = new CloudWatchClient({});
   const dims = { tenantId: env.BT_TENANT, environmentId: env.BT_ENVIRONMENT, nodeId: env.NODE_ID };
-  setInterval(() => {
+  publishMetrics = () => {
     const data = gate.metrics.drain(dims, gate.cache);
-    gate.metrics.publish(cloudwatch, data, namespace).catch((e: Error) => console.error(JSON.stringify({ msg: 'gate metrics not published', error: e.name })));
-  }, 60_000).unref();
+    return gate.metrics.publish(cloudwatch, data, namespace).catch((e: Error) => console.error(JSON.stringify({ msg: 'gate metrics not published', error: e.name })));
+  };
+  setInterval(() => void publishMetrics(), 60_000).unref();
 }
 // Nothing a request does may end the process: the request paths catch and answer; this logs
 // anything that still escapes (without request data) instead of dropping every open socket.
 process.on('uncaughtException', (e) => console.error(JSON.stringify({ level: 'error', msg: 'node gate: uncaught exception', error: e.name })));
 process.on('unhandledRejection', (e) => console.error(JSON.stringify({ level: 'error', msg: 'node gate: unhandled rejection', error: (e as Error)?.name })));
 gate.server.listen(Number(env.GATE_PORT ?? 8080), env.GATE_HOST ?? '0.0.0.0', () => console.log(JSON.stringify({ msg: 'node gate listening', node: env.NODE_ID })));
-process.on('SIGTERM', () => void gate.close().then(() => process.exit(0)));
+// On stop (systemd sends SIGTERM): stop serving, publish the last interval's metrics (bounded,
+// so a CloudWatch outage cannot hold the stop), then exit 0. Without the flush, every restart or
+// replacement of a node would lose up to a minute of gate metrics.
+const FLUSH_TIMEOUT_MS = 5_000;
+let stopping = false;
+process.on('SIGTERM', () => {
+  if (stopping) return;
+  stopping = true;
+  const bounded = (p: Promise<void>) => Promise.race([p, new Promise<void>((r) => setTimeout(r, FLUSH_TIMEOUT_MS).unref())]);
+  void bounded(gate.close())
+    .then(() => bounded(publishMetrics()))
+    .then(() => process.exit(0));
+});
