@@ -5,8 +5,9 @@ import { NODE_PROGRAM_NODE_MAJOR } from '../nodes/node-runtime';
 
 /**
  * The runtime code this library deploys, built ONCE when the package is built (`npm run build`,
- * `prepack`) by `scripts/build-assets.ts` with esbuild into `dist/assets/<name>/index.js`, and
- * shipped in the package. At a user's synth the constructs only point CDK assets at those
+ * `prepack`) by `scripts/build-assets.ts` into `dist/assets/<name>/` (esbuild bundles as
+ * `index.js`; the Go node gate as static binaries `linux-amd64/node-gate` and
+ * `linux-arm64/node-gate`), and shipped in the package. At a user's synth the constructs only point CDK assets at those
  * directories: no esbuild, TypeScript sources, Docker or network.
  *
  * In this repository (running from the TypeScript sources: tests, `npx cdk synth` through tsx)
@@ -16,7 +17,7 @@ import { NODE_PROGRAM_NODE_MAJOR } from '../nodes/node-runtime';
 export interface PrebuiltAssetSpec {
   /** Entry point, relative to the repository root. */
   readonly entry: string;
-  /** Where it runs: a Lambda function (AWS SDK v3 provided by the runtime) or a node-side program (self-contained). */
+  /** Where it runs: a Lambda function (AWS SDK v3 provided by the runtime) or a node-side program (self-contained, run by the node's Node.js). */
   readonly kind: 'lambda' | 'node-program';
   /** esbuild target: the oldest Node.js that runs it. */
   readonly target: string;
@@ -24,17 +25,38 @@ export interface PrebuiltAssetSpec {
   readonly external: readonly string[];
 }
 
+/** A node-side program compiled from Go: static Linux binaries, one per architecture. */
+export interface GoProgramSpec {
+  /** The Go module's directory, relative to the repository root. */
+  readonly entry: string;
+  readonly kind: 'go-program';
+  /** The main package, relative to the module. */
+  readonly main: string;
+  /** The binary's file name (in `linux-<arch>/`). */
+  readonly binary: string;
+}
+
+/** The architectures the Go programs are built for (GOARCH), each in `linux-<arch>/`. */
+export const GO_ARCHITECTURES = ['amd64', 'arm64'] as const;
+
 /** Every prebuilt asset, by name (the directory under `dist/assets`). */
 export const PREBUILT_ASSETS = {
   authorizer: { entry: 'lambda/authorizer/index.ts', kind: 'lambda', target: 'node22', external: ['@aws-sdk/*', 'argon2'] },
   issuer: { entry: 'lambda/issuer/index.ts', kind: 'lambda', target: 'node22', external: ['@aws-sdk/*', 'argon2'] },
   management: { entry: 'lambda/management/index.ts', kind: 'lambda', target: 'node22', external: ['@aws-sdk/*'] },
   'node-keys': { entry: 'lambda/node-keys/index.ts', kind: 'lambda', target: 'node22', external: ['@aws-sdk/*'] },
+  // The node auth gate: a static Go binary per architecture (ADR 10), no runtime on the node.
+  'node-gate': { entry: 'gate', kind: 'go-program', main: './cmd/node-gate', binary: 'node-gate' },
   // Node-side programs run on the node's Node.js from the Amazon Linux repositories (pinned in
   // lib/nodes/node-runtime.ts): everything, the AWS SDK included, is bundled.
-  'node-gate': { entry: 'lambda/node-gate/index.ts', kind: 'node-program', target: `node${NODE_PROGRAM_NODE_MAJOR}`, external: [] },
   'node-metrics': { entry: 'lambda/node-metrics/index.ts', kind: 'node-program', target: `node${NODE_PROGRAM_NODE_MAJOR}`, external: [] },
-} as const satisfies Record<string, PrebuiltAssetSpec>;
+} as const satisfies Record<string, PrebuiltAssetSpec | GoProgramSpec>;
+
+/** The files one prebuilt asset consists of, relative to its directory. */
+export function prebuiltAssetFiles(name: PrebuiltAssetName): string[] {
+  const spec: PrebuiltAssetSpec | GoProgramSpec = PREBUILT_ASSETS[name];
+  return spec.kind === 'go-program' ? GO_ARCHITECTURES.map((arch) => path.join(`linux-${arch}`, spec.binary)) : ['index.js'];
+}
 
 /** Name of a prebuilt asset. */
 export type PrebuiltAssetName = keyof typeof PREBUILT_ASSETS;
@@ -51,9 +73,9 @@ export const PREBUILT_ASSETS_DIR = FROM_SOURCE ? path.join(BASE, 'dist', 'assets
 /** What the build read, to tell when an asset is stale (repository only; not in the package). */
 export const BUILD_RECORD = path.join(PREBUILT_ASSETS_DIR, '..', 'asset-inputs.json');
 /** Bump when the build's options change, so every asset is rebuilt. */
-export const BUILD_FORMAT = 1;
+export const BUILD_FORMAT = 2;
 
-/** The build record: for each asset, every file esbuild read, with size and modification time. */
+/** The build record: for each asset, every file its build read (esbuild's inputs; every file of a Go module), with size and modification time. */
 export interface BuildRecord {
   readonly format: number;
   readonly assets: Readonly<Record<string, { readonly inputs: Readonly<Record<string, readonly [number, number]>> }>>;
@@ -70,7 +92,7 @@ export function prebuiltAssetsFresh(root: string): boolean {
   if (record.format !== BUILD_FORMAT) return false;
   for (const name of Object.keys(PREBUILT_ASSETS)) {
     const built = record.assets[name];
-    if (!built || !existsSync(path.join(PREBUILT_ASSETS_DIR, name, 'index.js'))) return false;
+    if (!built || !prebuiltAssetFiles(name as PrebuiltAssetName).every((f) => existsSync(path.join(PREBUILT_ASSETS_DIR, name, f)))) return false;
     for (const [file, [size, mtime]] of Object.entries(built.inputs)) {
       try {
         const s = statSync(path.join(root, file));
@@ -97,17 +119,18 @@ function refreshFromSource(): void {
     execFileSync(process.execPath, ['--import', 'tsx', path.join('scripts', 'build-assets.ts')], { cwd: SOURCE_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new Error(`blockchain-tenancy: building the Lambda and node program assets failed (npm run build:assets)${stderr ? `:\n${stderr}` : ''}\nRun npm ci in ${SOURCE_ROOT} to install esbuild and tsx.`);
+    throw new Error(`blockchain-tenancy: building the Lambda and node program assets failed (npm run build:assets)${stderr ? `:\n${stderr}` : ''}\nRun npm ci in ${SOURCE_ROOT} to install esbuild and tsx, and install Go (go.dev/dl) for the node gate.`);
   }
 }
 
-/** The directory of one prebuilt asset (`index.js` inside), ready to be a CDK asset. */
+/** The directory of one prebuilt asset (`index.js`, or a Go program's binaries, inside), ready to be a CDK asset. */
 export function prebuiltAssetDir(name: PrebuiltAssetName): string {
   refreshFromSource();
   const dir = path.join(PREBUILT_ASSETS_DIR, name);
-  if (!existsSync(path.join(dir, 'index.js'))) {
+  const missing = prebuiltAssetFiles(name).find((f) => !existsSync(path.join(dir, f)));
+  if (missing !== undefined) {
     throw new Error(
-      `blockchain-tenancy: the prebuilt asset "${name}" is missing (${path.join(dir, 'index.js')}). ` +
+      `blockchain-tenancy: the prebuilt asset "${name}" is missing (${path.join(dir, missing)}). ` +
         (SOURCE_ROOT ? 'Run npm run build:assets.' : 'The installed package is incomplete: reinstall blockchain-tenancy.'),
     );
   }
