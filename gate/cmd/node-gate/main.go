@@ -24,8 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/blockchain-tenancy/node-gate/internal/contracts"
 	"github.com/blockchain-tenancy/node-gate/internal/gate"
@@ -100,7 +102,10 @@ func main() {
 		if !id.MatchString(tenant) || !id.MatchString(environment) {
 			logJSON(os.Stderr, map[string]any{"msg": "gate metrics disabled", "error": fmt.Sprintf("tenant %q or environment %q is not an id; use 2-24 characters of a-z, 0-9 and \"-\"", tenant, environment)})
 		} else {
-			cw := cloudwatch.NewFromConfig(awsConfig)
+			// The AWS query protocol: CloudWatch speaks it beside Smithy RPC v2 CBOR (the SDK's
+			// default), and so do the local stand-ins the tests and `blockchain-tenancy local` use.
+			// One call a minute: the encoding's cost does not matter.
+			cw := cloudwatch.NewFromConfig(awsConfig, func(o *cloudwatch.Options) { o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801) })
 			publish = metricsPublisher(g, cw, contracts.MetricNamespacePrefix+"/"+tenant+"/"+environment, tenant, environment, nodeID)
 			go func() {
 				for range time.Tick(contracts.MetricsIntervalSeconds * time.Second) {
