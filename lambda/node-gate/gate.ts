@@ -272,9 +272,13 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
     reply(res, started, up.status, JSON_TYPE, up.body);
   };
 
-  const server = createServer((req, res) => {
+  // Node answers a missing Host itself with an empty 400; the gate answers it as every refusal.
+  // Header and request timeouts are enforced when Node checks connections: every 5 s, not its
+  // default 30 s, so a slowloris connection is closed within headersTimeout + 5 s.
+  const server = createServer({ requireHostHeader: false, connectionsCheckingInterval: 5_000 }, (req, res) => {
     const started = performance.now();
     try {
+      if (missingHost(req)) return drain(req, () => refuse(res, started, 400, { connection: 'close' }, MISSING_HOST));
       const url = req.url ?? '/';
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
@@ -448,6 +452,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
     socket.once('close', onGone);
     socket.on('error', () => socket.destroy());
     try {
+      if (missingHost(req)) return fail(400, 'Bad Request', MISSING_HOST);
       const path = (req.url ?? '/').split('?')[0];
       if (!wsPaths.has(path)) return fail(404, 'Not Found');
       const bad = handshakeProblem(req);
@@ -600,6 +605,13 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
         server.closeAllConnections?.();
       }),
   };
+}
+
+const MISSING_HOST = 'bad request: an HTTP/1.1 request needs a Host header';
+
+/** An HTTP/1.1 request without a Host header (RFC 9112 3.2: answered with 400). */
+function missingHost(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 1 && req.httpVersionMinor >= 1 && typeof req.headers.host !== 'string';
 }
 
 /** What ws would refuse in an upgrade request (checked before the client's WebSocket is opened). */

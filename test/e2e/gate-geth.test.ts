@@ -1,33 +1,30 @@
-import { AddressInfo } from 'node:net';
 import { JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GateProcess, startGateProcess } from '../support/gate-process';
 import { GethNode, startGethNode } from '../support/geth-node';
-import { createGate } from '../../lambda/node-gate/gate';
+import { StubAuthorizer, startStubAuthorizer } from '../support/stub-authorizer';
 
-// The gate in front of a real client, geth 1.13.15 (Go net/http; one-signer Clique with the
-// signer unlocked, as the production flags have it), with a stub authorizer.
+// Gate contract (README "Testing"): runs against GATE_IMPL=node|go.
+// The gate process in front of a real client, geth 1.13.15 (Go net/http; one-signer Clique with
+// the signer unlocked, as the production flags have it), with a scripted authorizer.
 const GOOD = `Basic ${Buffer.from('btgood:secret').toString('base64')}`;
 
 describe('node gate in front of geth 1.13.15', () => {
   let geth: GethNode;
-  let gate: ReturnType<typeof createGate>;
+  let gate: GateProcess;
+  let authorizer: StubAuthorizer;
   let port: number;
 
   beforeAll(async () => {
     geth = await startGethNode();
-    gate = createGate({
-      nodeId: 'validator-1',
-      upstreamHttp: geth.rpcUrl,
-      upstreamWs: geth.wsUrl,
-      log: () => undefined,
-      authorize: async (authorization) => ({ allowed: authorization === GOOD }),
-    });
-    await new Promise<void>((r) => gate.server.listen(0, '127.0.0.1', r));
-    port = (gate.server.address() as AddressInfo).port;
+    authorizer = await startStubAuthorizer((authorization) => ({ allowed: authorization === GOOD }));
+    gate = await startGateProcess({ nodeId: 'validator-1', authorizerFunction: authorizer.functionName, lambdaEndpoint: authorizer.endpoint, upstreamHttp: geth.rpcUrl, upstreamWs: geth.wsUrl, extra: { RPC_CLIENT: 'geth' } });
+    port = gate.port;
   }, 600_000);
 
   afterAll(async () => {
-    await gate?.close();
+    await gate?.stop();
+    await authorizer?.close();
     await geth?.stop();
   });
 
