@@ -229,8 +229,19 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, started, 401, "")
 		return
 	}
+	// A chunked request body is rare for JSON-RPC (clients and the load balancer send a length).
+	// net/http frames it by Transfer-Encoding and drops a Content-Length beside it (RFC 9112 6.1);
+	// as that section asks, the connection is closed after the answer, so no bytes after the body
+	// can be read as another request whatever the sender meant.
+	if len(r.TransferEncoding) > 0 {
+		w.Header()["Connection"] = []string{"close"}
+	}
 	body, status := g.readBody(w, r)
 	switch status {
+	case 400:
+		w.Header()["Connection"] = []string{"close"}
+		g.refuse(w, started, 400, "bad request: malformed HTTP")
+		return
 	case 413:
 		w.Header()["Connection"] = []string{"close"}
 		g.refuse(w, started, 413, "request too large: the body may have at most "+strconv.FormatInt(g.o.MaxBodyBytes, 10)+" bytes")
@@ -274,12 +285,17 @@ func (g *Gate) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int) {
 	return body, 0
 }
 
+// readError is 408 when the body did not arrive in time, 499 when the client went away, and 400
+// when the body is malformed (a bad chunked framing).
 func readError(err error, _ int) int {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
 		return 408
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.As(err, new(*net.OpError)):
+		return 499
 	}
-	return 499
+	return 400
 }
 
 // forward screens a body and passes it (or its allowed calls) to the node.
