@@ -94,6 +94,12 @@ export interface LocalEnvironmentOptions {
   readonly onOutput?: (processName: string, text: string) => void;
   /** How long the gate caches an allow (its production default is 30 s). @default - the gate's default */
   readonly gateAllowTtlSeconds?: number;
+  /**
+   * The command that runs each node's gate (it gets the gate's environment, localGateEnvironment).
+   * The gate contract tests pass the implementation they test (GATE_IMPL). @default - this
+   * package's gate, lambda/node-gate
+   */
+  readonly gateCommand?: { readonly command: string; readonly args: readonly string[] };
 }
 
 /** One node as a dApp reaches it. */
@@ -278,7 +284,7 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
     });
 
     // The real gate per node, as its own process, configured as the node's gate.env.
-    const entry = gateEntry();
+    const entry = opts.gateCommand ? { command: opts.gateCommand.command, args: [...opts.gateCommand.args], cwd: process.cwd() } : gateEntry();
     const nodes: LocalNodeEndpoint[] = [];
     for (const g of network.nodes) {
       const port = await freePort();

@@ -18,9 +18,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlockchainClient, ConsensusProtocol, NodeRole } from '../../lib';
 import { LocalGethNetwork } from '../../lib/local/geth-network';
 import { LocalEnvironment, startLocalEnvironment } from '../../lib/local/local-environment';
+import { gateCommand } from '../support/gate-process';
 import { gethBinary, rpc } from '../support/geth';
 import { venvBin } from '../support/moto';
 
+// Gate contract (README "Testing"): runs against GATE_IMPL=node|go (the gate of every node).
 // From zero to a deployed contract, as a dApp developer meets a new environment: the environment
 // as `blockchain-tenancy local` runs it (lib/local/local-environment.ts) from an environment config
 // whose chain has two signers and one member node: a real geth 1.13.15 Clique network built from
@@ -112,6 +114,7 @@ describe('dApp clients with default fee settings on a geth Clique environment, t
       motoServer: join(venvBin(), 'moto_server'),
       log: (e) => logs.push(JSON.stringify(e)),
       onOutput: (name, text) => (name.startsWith('geth ') ? nodeOutput : logs).push(text),
+      gateCommand: gateCommand(),
     });
     net = local.network;
     // Issued as the issuer does it (the plaintext secret is returned once).
