@@ -3,12 +3,12 @@ package gate
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -185,6 +185,7 @@ type bridge struct {
 	mu            sync.Mutex // pending
 	pending       map[string][]rpc.Part
 	closeOnce     sync.Once
+	closing       atomic.Bool
 }
 
 func (b *bridge) send(text []byte) {
@@ -193,19 +194,18 @@ func (b *bridge) send(text []byte) {
 	_ = b.client.WriteMessage(websocket.TextMessage, text)
 }
 
-// closeWith ends both sockets, telling the client why.
+// closeWith ends both sockets, telling the client why. The client's connection is closed when
+// its close frame comes back (fromClient reads it) or after a second.
 func (b *bridge) closeWith(code int, reason string) {
 	b.closeOnce.Do(func() {
+		b.closing.Store(true)
 		b.g.sockets.remove(b)
 		deadline := time.Now().Add(time.Second)
 		_ = b.client.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
 		_ = b.up.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
-		// Give the client a moment to see the close frame, then drop both connections.
-		time.AfterFunc(time.Second, func() {
-			b.client.Close()
-			b.up.Close()
-		})
 		b.up.Close()
+		_ = b.client.SetReadDeadline(deadline)
+		time.AfterFunc(time.Second, func() { b.client.Close() })
 	})
 }
 
@@ -223,6 +223,9 @@ func (b *bridge) fromClient() {
 			b.clientGone(err)
 			return
 		}
+		if b.closing.Load() {
+			continue // waiting for the client's close frame
+		}
 		if kind == websocket.BinaryMessage {
 			b.send(rpc.ErrorText(contracts.CodeInvalidRequest, "invalid request: binary frames are not accepted; send JSON-RPC as text", "null"))
 			continue
@@ -230,11 +233,10 @@ func (b *bridge) fromClient() {
 		text := buf.Bytes()
 		if !utf8.Valid(text) {
 			b.closeWith(websocket.CloseInvalidFramePayloadData, "invalid UTF-8 in a text message")
-			return
+			continue
 		}
 		if err := b.screen(text); err != nil {
 			b.closeWith(websocket.CloseInternalServerErr, "the node's client closed the connection")
-			return
 		}
 	}
 }
@@ -313,14 +315,13 @@ func (b *bridge) fromNode() {
 	}
 }
 
-// clientGone ends the bridge after the client's socket failed or closed (a too large message
-// has already been answered with close code 1009 by the WebSocket library).
+// clientGone ends the bridge after the client's socket failed or closed. A too large message
+// has already been answered with close code 1009 by the WebSocket library, whose reads then fail
+// for good: the connection is closed a second later, after the client has seen the close frame.
 func (b *bridge) clientGone(err error) {
-	if ce, ok := err.(*websocket.CloseError); ok {
-		_ = ce
-	}
 	if err == websocket.ErrReadLimit {
 		b.closeOnce.Do(func() {
+			b.closing.Store(true)
 			b.g.sockets.remove(b)
 			b.up.Close()
 			time.AfterFunc(time.Second, func() { b.client.Close() })
@@ -329,7 +330,6 @@ func (b *bridge) clientGone(err error) {
 	}
 	b.closeWith(websocket.CloseNormalClosure, "")
 	b.client.Close()
-	_ = io.EOF
 }
 
 // sockets are the open bridges by credential key (for revalidation).
