@@ -415,7 +415,7 @@ describe('the gate process under hostile HTTP, JSON-RPC and WebSocket input', ()
   };
 
   it('closes a WebSocket on protocol violations on the wire (1002 unmasked, reserved bits, bad continuation, long control frame; 1007 invalid UTF-8; 1009 oversized) and keeps serving', async () => {
-    const cases: [string, Buffer, number][] = [
+    const cases: [string, Buffer, number | number[]][] = [
       ['unmasked frame', frame(0x1, call('u'), { unmasked: true }), 1002],
       ['reserved bits', frame(0x1, call('r'), { rsv: 0b100 }), 1002],
       ['continuation without a start', frame(0x0, call('c')), 1002],
@@ -428,7 +428,8 @@ describe('the gate process under hostile HTTP, JSON-RPC and WebSocket input', ()
       ['fragments adding up to over 1 MiB', Buffer.concat([frame(0x1, Buffer.alloc(600_000, 0x20), { fin: false }), frame(0x0, Buffer.alloc(600_000, 0x20))]), 1009],
       ['close with an invalid code', frame(0x8, closePayload(999)), 1002],
       ['close with a reserved code', frame(0x8, closePayload(1005)), 1002],
-      ['close with invalid UTF-8 reason', frame(0x8, Buffer.concat([closePayload(1000), Buffer.from([0xff])])), 1007],
+      // (RFC 6455 fails the connection; implementations answer it as invalid data or a protocol error)
+      ['close with invalid UTF-8 reason', frame(0x8, Buffer.concat([closePayload(1000), Buffer.from([0xff])])), [1007, 1002]],
     ];
     received.length = 0;
     for (const [name, bytes, code] of cases) {
@@ -436,7 +437,8 @@ describe('the gate process under hostile HTTP, JSON-RPC and WebSocket input', ()
       expect([name, w.status]).toEqual([name, 101]);
       w.s.write(bytes);
       await until(() => w.closed() || closeCode(w.frames()) !== undefined);
-      expect([name, closeCode(w.frames())]).toEqual([name, code]);
+      const got = closeCode(w.frames());
+      expect([name, Array.isArray(code) && got !== undefined && code.includes(got) ? code : got]).toEqual([name, code]);
       w.s.destroy();
     }
     // A normal close is echoed with the same code.

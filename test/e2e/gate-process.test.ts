@@ -380,7 +380,7 @@ describe('the gate process with the real authorizer: credentials, revocation, ou
     expect(expired.ws).toBeLessThanOrEqual(GATE_ALLOW_TTL_SECONDS + REVOCATION_CHECK_SECONDS);
   }, 120_000);
 
-  it('fails closed while the authorizer is down (new credentials: 503 with a JSON-RPC error; cached allows keep serving) and recovers when it returns', async () => {
+  it('fails closed while the authorizer is down (new credentials: 503 with a JSON-RPC error; known credentials and their open WebSockets keep serving past the allow TTL) and recovers when it returns', async () => {
     const warm = await service.create({ memberId: 'acme' });
     const fresh = await service.create({ memberId: 'acme' });
     secrets.push(warm.secret, fresh.secret);
@@ -402,15 +402,28 @@ describe('the gate process with the real authorizer: credentials, revocation, ou
     } finally {
       authorizerFails = false;
     }
-    // The Lambda endpoint is gone altogether (connections refused).
+    // The Lambda endpoint is gone altogether (connections refused), longer than the gate trusts an
+    // allow: an open WebSocket of a known credential stays open through its re-checks, and that
+    // credential's HTTP calls keep working from the stale allow.
+    const ws = await openWs(warmHeader);
+    const wsAnswers: string[] = [];
+    ws.on('message', (m) => wsAnswers.push(m.toString()));
+    let wsClosed = false;
+    ws.on('close', () => (wsClosed = true));
     await lambda.close();
     try {
       await expectUnavailable();
+      await new Promise((r) => setTimeout(r, (GATE_ALLOW_TTL_SECONDS + 2) * 1000));
+      await expectUnavailable();
+      ws.send('{"jsonrpc":"2.0","id":"during-outage","method":"eth_chainId"}');
+      for (let i = 0; i < 50 && wsAnswers.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect([wsClosed, wsAnswers.map((a) => JSON.parse(a) as unknown)]).toEqual([false, [{ jsonrpc: '2.0', id: 'during-outage', result: '0x539' }]]);
     } finally {
       lambda = await serveLocalLambda(functions, lambdaPort);
+      ws.close();
     }
     // Nothing of the fresh credential reached the node; once the authorizer answers, it works.
-    expect(node.methods.length - before).toBe(2); // the warm credential's two calls
+    expect(node.methods.length - before).toBe(4); // the warm credential's calls
     let status = 0;
     for (let i = 0; i < 20 && status !== 200; i++) {
       status = (await call(freshHeader)).status;
