@@ -3,6 +3,8 @@ package gate
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -124,13 +126,15 @@ func (g *Gate) upgrade(w http.ResponseWriter, r *http.Request, path string) {
 		g.rejectUpgrade(w, 401, "")
 		return
 	}
-	dialer := websocket.Dialer{HandshakeTimeout: g.o.UpgradeTimeout, ReadBufferSize: 4096, WriteBufferSize: 4096}
+	// The upgrade's deadline (ctx) bounds the connection and the node's handshake.
+	dialer := websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 4096}
 	up, _, err := dialer.DialContext(ctx, g.o.UpstreamWS, nil)
 	if err != nil {
 		if r.Context().Err() != nil {
 			return
 		}
-		if timedOut() {
+		var ne net.Error
+		if timedOut() || errors.As(err, &ne) && ne.Timeout() {
 			g.rejectUpgrade(w, 504, "the WebSocket upgrade did not complete within "+strconv.Itoa(int(g.o.UpgradeTimeout/time.Second))+" s")
 		} else {
 			g.rejectUpgrade(w, 502, "")
