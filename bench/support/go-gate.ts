@@ -35,6 +35,8 @@ export async function startGoGate(o: { upstreamHttp: string; upstreamWs: string;
       AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
+      // The gate runs on one core unless GOMAXPROCS is set (gate/cmd/node-gate); GATE_BENCH_GOMAXPROCS tries another budget.
+      ...(process.env.GATE_BENCH_GOMAXPROCS ? { GOMAXPROCS: process.env.GATE_BENCH_GOMAXPROCS } : {}),
     },
   });
   await new Promise<void>((resolve, reject) => {
