@@ -544,6 +544,31 @@ describe('the gate process under hostile HTTP, JSON-RPC and WebSocket input', ()
     await stillServes();
   }, 60_000);
 
+  it("serves WebSocket JSON-RPC on /ws and on the node's own path, and refuses other paths with a JSON-RPC 404", async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${gate.port}/nodes/validator-1/ws`, { headers: { authorization: GOOD } });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const answered = new Promise<string>((resolve) => ws.once('message', (m) => resolve(m.toString())));
+    ws.send(call('node-path'));
+    expect(await answered).toBe('{"jsonrpc":"2.0","id":"node-path","result":"0x1"}');
+    ws.close();
+    for (const path of ['/nodes/other-node/ws', '/ws/extra', '/socket']) {
+      const status = await new Promise<{ status: number; body: string }>((resolve) => {
+        const other = new WebSocket(`ws://127.0.0.1:${gate.port}${path}`, { headers: { authorization: GOOD } });
+        other.on('unexpected-response', (_req, r) => {
+          let body = '';
+          r.on('data', (d: Buffer) => (body += d.toString()));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+        });
+        other.on('open', () => resolve({ status: 101, body: '' }));
+        other.on('error', () => resolve({ status: -1, body: '' }));
+      });
+      expect([path, status.status, JSON.parse(status.body || 'null')?.jsonrpc]).toEqual([path, 404, '2.0']);
+    }
+  });
+
   it('is still the same process, and logged nothing that escaped a request path', async () => {
     expect(gate.process.exitCode).toBeNull();
     expect(gate.output()).not.toMatch(/uncaught|unhandled|panic/i);

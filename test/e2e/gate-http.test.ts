@@ -292,6 +292,27 @@ describe('the gate process over HTTP (scripted node, scripted authorizer)', () =
     expect(authorizer.calls() - before).toBe(1);
   });
 
+  it('answers a request that waits for 100 Continue (as curl sends bodies over 1 KB)', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 'continued', method: 'eth_call', params: [{ data: `0x${'00'.repeat(1024)}` }, 'latest'] });
+    const socket = connect({ host: '127.0.0.1', port: gate.port });
+    let all = '';
+    let sent = false;
+    socket.on('data', (d) => {
+      all += d.toString();
+      // The body goes only after the interim answer, as curl does it.
+      if (all.startsWith('HTTP/1.1 100') && !sent) {
+        sent = true;
+        socket.write(body);
+      }
+    });
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nAuthorization: ${GOOD}\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`);
+    const deadline = Date.now() + 5000;
+    while (!all.includes('"continued"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    socket.destroy();
+    expect(all).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    expect(all).toContain('{"jsonrpc":"2.0","id":"continued","result":"0x1"}');
+  });
+
   it('answers pipelined HTTP/1.1 requests on one keep-alive connection in order', async () => {
     const socket = connect({ host: '127.0.0.1', port: gate.port });
     const one = (id: number) => {

@@ -479,6 +479,38 @@ describe('the gate process with the real authorizer: credentials, revocation, ou
     expect(gate.process.exitCode).toBeNull();
   }, 60_000);
 
+  it('publishes what it counted when stopped, long before its one-minute interval (SIGTERM: flush, exit 0)', async () => {
+    // A gate of its own, in an environment namespace of its own, stopped seconds after it started:
+    // whatever reaches CloudWatch was published by the flush on SIGTERM.
+    const short = await startGateProcess({
+      nodeId: 'validator-1',
+      authorizerFunction: 'acme-dev-authorizer',
+      lambdaEndpoint: lambda.endpoint,
+      upstreamHttp: node.rpcUrl,
+      upstreamWs: node.wsUrl,
+      extra: { BT_TENANT: 'acme', BT_ENVIRONMENT: 'flush', AWS_ENDPOINT_URL_CLOUDWATCH: moto.endpoint },
+    });
+    const started = Date.now();
+    for (let i = 0; i < 25; i++) expect((await fetch(`${short.url}/`, { method: 'POST', headers: { authorization: auth }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' })).status).toBe(200);
+    expect(await short.stop()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const cw = new CloudWatchClient(moto.clientConfig);
+    const dimensions = [
+      { Name: MetricDimensions.TENANT, Value: 'acme' },
+      { Name: MetricDimensions.ENVIRONMENT, Value: 'flush' },
+      { Name: MetricDimensions.NODE, Value: 'validator-1' },
+    ];
+    const stat = async (name: string, statistic: 'Sum' | 'SampleCount') => {
+      const out = await cw.send(
+        new GetMetricStatisticsCommand({ Namespace: 'BlockchainTenancy/acme/flush', MetricName: name, Dimensions: dimensions, StartTime: new Date(Date.now() - 3_600_000), EndTime: new Date(Date.now() + 60_000), Period: 3600, Statistics: [statistic] }),
+      );
+      return (out.Datapoints ?? []).reduce((a, d) => a + (d[statistic] ?? 0), 0);
+    };
+    // One authorizer decision for the credential, then 24 answered from the cache.
+    expect([await stat(NodeMetrics.GATE_CACHE_MISSES, 'Sum'), await stat(NodeMetrics.GATE_CACHE_HITS, 'Sum')]).toEqual([1, 24]);
+    expect(await stat(NodeMetrics.GATE_LATENCY, 'SampleCount')).toBeGreaterThanOrEqual(25);
+  }, 60_000);
+
   it("publishes its latency and decision-cache metrics to the environment's CloudWatch namespace, flushing them when stopped (SIGTERM: exit 0)", async () => {
     const stopped = Date.now();
     const exit = await gate.stop();
