@@ -14,10 +14,13 @@
  * 3. The authorizer handler with real argon2id (Secrets Manager on moto): verification latency on
  *    cache misses, and cache-hit latency.
  * 4. nginx as a same-run yardstick (issue #17): geth directly, through nginx (a plain reverse
- *    proxy, bench/support/nginx.ts, installed from Debian's packages when missing) and through the
- *    gate, interleaved: eth_blockNumber and eth_call over HTTP and over WebSocket
- *    (bench/support/ws-load.ts), eth_subscribe newHeads through each path, and the two goal checks
- *    (gate CPU per call <= 1.5x nginx's; throughput ratio within 0.10 of nginx's).
+ *    proxy, bench/support/nginx.ts, installed from Debian's packages when missing), through the
+ *    Node gate and through the Go gate (`gate-go`, ADR 10: the binary of `npm run build:assets`,
+ *    bench/support/go-gate.ts), interleaved: eth_blockNumber and eth_call over HTTP and over
+ *    WebSocket (bench/support/ws-load.ts), eth_subscribe newHeads through each path, and the two
+ *    goal checks for each gate (gate CPU per call <= 1.5x nginx's; throughput ratio within 0.10
+ *    of nginx's; the Go gate's under `go`). GATE_BENCH_GOMAXPROCS gives the Go gate another
+ *    scheduler budget than its default of one thread.
  *    GATE_BENCH_ONLY=nginx runs this part alone and merges it into an existing gate.json.
  * Writes bench/results/gate.json. Durations: GATE_BENCH_CONCURRENCY, _ROUNDS, _ROUND_MS, _SWEEP,
  * _PACED, _CACHE_OPS, _SUBSCRIBE_MS (small values only to check that it runs; numbers from a quiet machine).
