@@ -2,6 +2,8 @@ package gate
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +76,48 @@ func TestNetHTTPErrorAnswersBecomeJSONRPC(t *testing.T) {
 		if json.Unmarshal([]byte(body), &v) != nil || v.Error.Message == "" {
 			t.Errorf("body %q", body)
 		}
+	}
+}
+
+func TestHandshakeProblems(t *testing.T) {
+	good := func() *http.Request {
+		r := httptest.NewRequest("GET", "/ws", nil)
+		r.Header.Set("Connection", "keep-alive, Upgrade")
+		r.Header.Set("Upgrade", "WebSocket")
+		r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		r.Header.Set("Sec-WebSocket-Version", "13")
+		return r
+	}
+	if r := good(); !isUpgrade(r) {
+		t.Fatal("not an upgrade")
+	}
+	if bad, _ := handshakeProblem(good()); bad != "" {
+		t.Fatal(bad)
+	}
+	cases := map[string]func(*http.Request){
+		"method POST; a WebSocket upgrade is a GET": func(r *http.Request) { r.Method = "POST" },
+		"Upgrade must be websocket":                 func(r *http.Request) { r.Header.Set("Upgrade", "h2c") },
+		"missing or invalid Sec-WebSocket-Key":      func(r *http.Request) { r.Header.Set("Sec-WebSocket-Key", "short") },
+		"Sec-WebSocket-Version must be 13":          func(r *http.Request) { r.Header.Set("Sec-WebSocket-Version", "7") },
+		"Invalid Sec-WebSocket-Protocol header":     func(r *http.Request) { r.Header.Set("Sec-WebSocket-Protocol", ",,,") },
+		"Invalid Sec-WebSocket-Protocol header ":    func(r *http.Request) { r.Header.Set("Sec-WebSocket-Protocol", "a, a") },
+	}
+	for want, change := range cases {
+		r := good()
+		change(r)
+		if bad, _ := handshakeProblem(r); bad != strings.TrimSpace(want) {
+			t.Errorf("%q: got %q", want, bad)
+		}
+	}
+	r := good()
+	r.Header.Set("Sec-WebSocket-Version", "8")
+	r.Header.Set("Sec-WebSocket-Protocol", "json, graphql-ws")
+	if bad, protocols := handshakeProblem(r); bad != "" || len(protocols) != 2 || protocols[0] != "json" {
+		t.Fatalf("%q %v", bad, protocols)
+	}
+	plain := httptest.NewRequest("POST", "/", nil)
+	plain.Header.Set("Upgrade", "websocket")
+	if isUpgrade(plain) {
+		t.Fatal("an Upgrade field without Connection: upgrade is not an upgrade")
 	}
 }
