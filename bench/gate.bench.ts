@@ -14,10 +14,13 @@
  * 3. The authorizer handler with real argon2id (Secrets Manager on moto): verification latency on
  *    cache misses, and cache-hit latency.
  * 4. nginx as a same-run yardstick (issue #17): geth directly, through nginx (a plain reverse
- *    proxy, bench/support/nginx.ts, installed from Debian's packages when missing) and through the
- *    gate, interleaved: eth_blockNumber and eth_call over HTTP and over WebSocket
- *    (bench/support/ws-load.ts), eth_subscribe newHeads through each path, and the two goal checks
- *    (gate CPU per call <= 1.5x nginx's; throughput ratio within 0.10 of nginx's).
+ *    proxy, bench/support/nginx.ts, installed from Debian's packages when missing), through the
+ *    Node gate and through the Go gate (`gate-go`, ADR 10: the binary of `npm run build:assets`,
+ *    bench/support/go-gate.ts), interleaved: eth_blockNumber and eth_call over HTTP and over
+ *    WebSocket (bench/support/ws-load.ts), eth_subscribe newHeads through each path, and the two
+ *    goal checks for each gate (gate CPU per call <= 1.5x nginx's; throughput ratio within 0.10
+ *    of nginx's; the Go gate's under `go`). GATE_BENCH_GOMAXPROCS gives the Go gate another
+ *    scheduler budget than its default of one thread.
  *    GATE_BENCH_ONLY=nginx runs this part alone and merges it into an existing gate.json.
  * Writes bench/results/gate.json. Durations: GATE_BENCH_CONCURRENCY, _ROUNDS, _ROUND_MS, _SWEEP,
  * _PACED, _CACHE_OPS, _SUBSCRIBE_MS (small values only to check that it runs; numbers from a quiet machine).
@@ -27,7 +30,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LRUCache } from 'lru-cache';
-import { createAuthorizer } from '../lambda/authorizer/handler';
+import { RequestAuthorizerEvent, createAuthorizer } from '../lambda/authorizer/handler';
 import { LruMap } from '../lambda/shared/lru-map';
 import { authorizerEvent } from '../lambda/node-gate/lambda-authorizer';
 import { basicAuthorization } from '../lib/contracts/credential-format';
@@ -36,6 +39,7 @@ import { envFor, freePort, startMoto } from '../test/support/moto';
 import { GethNode, startGethNode } from '../test/support/geth-node';
 import { clockTicks, cpuMicros } from './support/proc-cpu';
 import { ensureNginx, startNginx } from './support/nginx';
+import { startGoGate } from './support/go-gate';
 import { rawLoad } from './support/raw-load';
 import { WsEndpoint, checkNewHeads, openWsConnections } from './support/ws-load';
 import { machine, summarize } from './stats';
@@ -83,7 +87,7 @@ function gateStats(p: ChildProcess): Promise<GateCounters> {
 
 interface Target {
   readonly node: string;
-  readonly path: 'direct' | 'gate' | 'gate-undici' | 'nginx';
+  readonly path: 'direct' | 'gate' | 'gate-undici' | 'nginx' | 'gate-go';
   readonly port: number;
   readonly headers: Record<string, string>;
   /** The processes on this path (the client is this process); several pids are summed (nginx: master + worker). */
@@ -244,15 +248,14 @@ const YARDSTICK_CALLS: Record<string, string> = {
 const SUBSCRIBE_MS = Number(process.env.GATE_BENCH_SUBSCRIBE_MS ?? 5000);
 
 interface YardstickPath {
-  readonly name: 'direct' | 'nginx' | 'gate';
+  readonly name: 'direct' | 'nginx' | 'gate' | 'gate-go';
   readonly target: Target;
   readonly ws: WsEndpoint;
 }
 type Aggregate = ReturnType<typeof aggregate>;
 
-/** The goal checks of issue #17: the gate's CPU per request at most 1.5x nginx's, its throughput ratio within 0.10 of nginx's. */
-function versusNginx(by: Record<string, Aggregate>) {
-  const { direct, gate, nginx } = by;
+/** The goal checks of issue #17 for one gate: its CPU per request at most 1.5x nginx's, its throughput ratio within 0.10 of nginx's. */
+function gateVersusNginx(direct: Aggregate, gate: Aggregate, nginx: Aggregate | undefined) {
   const gateThroughputRatio = round3(gate.requestsPerSecond / direct.requestsPerSecond);
   if (!nginx) return { gateThroughputRatio };
   const nginxThroughputRatio = round3(nginx.requestsPerSecond / direct.requestsPerSecond);
@@ -266,6 +269,13 @@ function versusNginx(by: Record<string, Aggregate>) {
     meetsCpuGoal: gateCpuVsNginx <= 1.5,
     meetsThroughputGoal: throughputRatioGap <= 0.1,
   };
+}
+
+/** The goal checks for the Node gate (top-level fields) and the Go gate (`go`, ADR 10), when it ran. */
+function versusNginx(by: Record<string, Aggregate>) {
+  const { direct, gate, nginx } = by;
+  const go = by['gate-go'];
+  return { ...gateVersusNginx(direct, gate, nginx), ...(go ? { go: gateVersusNginx(direct, go, nginx) } : {}) };
 }
 
 /** Interleaved rounds (the order reversed every other round) over the paths, after a warm-up of each. */
@@ -296,7 +306,7 @@ async function checkAnswers(paths: readonly YardstickPath[]): Promise<void> {
  * (bench/support/ws-load.ts), and eth_subscribe newHeads through each path. nginx rows are left
  * out, saying why, when nginx cannot be installed.
  */
-async function yardstick(geth: GethNode, gate: { port: number; pid: number }, auth: Record<string, string>) {
+async function yardstick(geth: GethNode, gate: { port: number; pid: number }, auth: Record<string, string>, goGate?: { port: number; pid: number }) {
   const loadavgStart = readFileSync('/proc/loadavg', 'utf8').trim();
   const binary = ensureNginx();
   const gethPort = Number(new URL(geth.rpcUrl).port);
@@ -316,6 +326,15 @@ async function yardstick(geth: GethNode, gate: { port: number; pid: number }, au
           ]
         : []),
       { name: 'gate', target: { node: 'geth', path: 'gate', port: gate.port, headers: auth, pids: { proxy: gate.pid, node: geth.pid } }, ws: { url: `ws://127.0.0.1:${gate.port}/ws`, headers: auth } },
+      ...(goGate
+        ? [
+            {
+              name: 'gate-go' as const,
+              target: { node: 'geth', path: 'gate-go' as const, port: goGate.port, headers: auth, pids: { proxy: goGate.pid, node: geth.pid } },
+              ws: { url: `ws://127.0.0.1:${goGate.port}/ws`, headers: auth },
+            },
+          ]
+        : []),
     ];
     await checkAnswers(paths);
     const http: Record<string, unknown> = {};
@@ -338,10 +357,11 @@ async function yardstick(geth: GethNode, gate: { port: number; pid: number }, au
       machine: machine(),
       loadavg: { start: loadavgStart, end: readFileSync('/proc/loadavg', 'utf8').trim() },
       method:
-        `geth ${geth.version} directly, through nginx and through the gate (warm cache), ${CONCURRENCY} concurrent connections with one call in flight each, ` +
+        `geth ${geth.version} directly, through nginx, through the Node gate and through the Go gate (gate-go, ADR 10) (warm caches), ${CONCURRENCY} concurrent connections with one call in flight each, ` +
         `${ROUNDS} interleaved rounds of ${ROUND_MS / 1000} s per path after a 1 s warm-up, the same client and request bytes on every path. ` +
         'HTTP: the raw keep-alive HTTP/1.1 client; WebSocket: the ws package (no compression), connections opened before and closed after each round; requests/s is calls (messages) answered per second. ' +
-        'CPU µs/request = utime+stime of each process over the rounds / calls answered; proxy = the gate, or nginx master + worker',
+        'CPU µs/request = utime+stime of each process over the rounds / calls answered; proxy = the gate, or nginx master + worker; ' +
+        "the Go gate runs with the production cache times and asks the real authorizer handler through the Lambda Invoke API (local endpoint) every 14 s",
       calls: {
         eth_blockNumber: 'the head block number (no state or EVM)',
         eth_call: 'eth_call without `to` (deployless) running NUMBER, MSTORE, RETURN against the latest state',
@@ -376,14 +396,16 @@ async function main(): Promise<void> {
     const geth = await startGethNode();
     const port = await freePort();
     const gate = await child('gate-process.ts', { PORT: String(port), UPSTREAM_HTTP: geth.rpcUrl, UPSTREAM_WS: geth.wsUrl, ...envFor(moto.endpoint) });
+    const goGate = await startGoGate({ upstreamHttp: geth.rpcUrl, upstreamWs: geth.wsUrl, authorize: (e) => authorizer.handle(e as RequestAuthorizerEvent) });
     try {
-      const y = await yardstick(geth, { port, pid: gate.pid! }, auth);
+      const y = await yardstick(geth, { port, pid: gate.pid! }, auth, goGate);
       const path = join(__dirname, 'results', 'gate.json');
       const previous = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
       writeFileSync(path, JSON.stringify({ ...previous, yardstick: y }, null, 2) + '\n');
       console.log(JSON.stringify(y, null, 2));
     } finally {
       gate.kill();
+      await goGate.stop();
       await geth.stop();
       await moto.stop();
     }
@@ -426,7 +448,8 @@ async function main(): Promise<void> {
   for (const c of SWEEP) sweep[c] = await compare(targets, c, 1, 2000);
   const paced: Record<string, unknown> = {};
   for (const rate of PACED) paced[rate] = await compare(targets, CONCURRENCY, 2, 3000, rate);
-  const nginxYardstick = await yardstick(geth, { port: gates.geth.port, pid: gates.geth.proc.pid! }, auth);
+  const goGate = await startGoGate({ upstreamHttp: geth.rpcUrl, upstreamWs: geth.wsUrl, authorize: (e) => authorizer.handle(e as RequestAuthorizerEvent) });
+  const nginxYardstick = await yardstick(geth, { port: gates.geth.port, pid: gates.geth.proc.pid! }, auth, goGate).finally(() => goGate.stop());
   const stats = { ganache: await gateStats(gates.ganache.proc), geth: await gateStats(gates.geth.proc) };
   const loadavgEnd = readFileSync('/proc/loadavg', 'utf8').trim();
 

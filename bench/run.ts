@@ -169,7 +169,7 @@ function synthSection(c: SynthComparison | undefined, what: string): string[] {
 
 /** The gate beside nginx (issue #17, `yardstick` in gate.json): a table per call and transport, and the two goal checks. */
 function yardstickSection(y: Yardstick | undefined): string[] {
-  const out = ['## Node gate vs. nginx (same run, same node)', ''];
+  const out = ['## Node gate and Go gate vs. nginx (same run, same node)', ''];
   if (!y) return [...out, '(gate.json has no nginx yardstick yet: run `npm run bench gate`, or `GATE_BENCH_ONLY=nginx npx tsx bench/gate.bench.ts` for this section alone.)', ''];
   out.push(
     `${y.method}; ${y.machine.cpus} cores (${y.machine.cpuModel}), Node ${y.machine.node}, ${y.machine.date}; load average ${y.loadavg.start.split(' ').slice(0, 3).join(' ')} at the start.`,
@@ -182,6 +182,11 @@ function yardstickSection(y: Yardstick | undefined): string[] {
     '',
   );
   const met = (b: boolean) => (b ? 'met' : 'not met');
+  const goals = (label: string, c: YardstickGoals) =>
+    c.gateCpuVsNginx !== undefined && c.throughputRatioGap !== undefined
+      ? `${label} CPU per request / nginx's: ${c.gateCpuVsNginx} (goal <= 1.5: ${met(!!c.meetsCpuGoal)}); throughput ratio vs direct: ${label} ${c.gateThroughputRatio}, nginx ${c.nginxThroughputRatio}, ` +
+        `gap ${c.throughputRatioGap} (goal <= 0.10: ${met(!!c.meetsThroughputGoal)}).`
+      : `${label}: goals not checked: no nginx in this run.`;
   const transports: [string, string, Record<string, YardstickCmp>][] = [
     ['HTTP', 'requests/s', y.http],
     ['WebSocket', 'messages/s', y.ws],
@@ -199,12 +204,11 @@ function yardstickSection(y: Yardstick | undefined): string[] {
         '|---|---|---|---|---|---|---|',
         row('direct', c.direct, 1),
         row('nginx', c.nginx, c.nginxThroughputRatio ?? '-'),
-        row('the gate (warm cache)', c.gate, c.gateThroughputRatio),
+        row('the Node gate (warm cache)', c.gate, c.gateThroughputRatio),
+        ...(c['gate-go'] ? [row('the Go gate (warm cache)', c['gate-go'], c.go?.gateThroughputRatio ?? '-')] : []),
         '',
-        c.nginx && c.gateCpuVsNginx !== undefined && c.throughputRatioGap !== undefined
-          ? `Gate CPU per request / nginx's: ${c.gateCpuVsNginx} (goal <= 1.5: ${met(!!c.meetsCpuGoal)}); throughput ratio vs direct: gate ${c.gateThroughputRatio}, nginx ${c.nginxThroughputRatio}, ` +
-              `gap ${c.throughputRatioGap} (goal <= 0.10: ${met(!!c.meetsThroughputGoal)}).`
-          : 'Goals not checked: no nginx in this run.',
+        goals('Node gate', c),
+        ...(c.go ? ['', goals('Go gate', c.go)] : []),
         '',
       );
     }
@@ -235,10 +239,21 @@ interface YardstickPath {
   cpuUsPerRequest: Record<string, number>;
   otherLoadCores: number[];
 }
+interface YardstickGoals {
+  gateThroughputRatio: number;
+  nginxThroughputRatio?: number;
+  throughputRatioGap?: number;
+  gateCpuVsNginx?: number;
+  meetsCpuGoal?: boolean;
+  meetsThroughputGoal?: boolean;
+}
 interface YardstickCmp {
   direct: YardstickPath;
   gate: YardstickPath;
+  'gate-go'?: YardstickPath;
   nginx?: YardstickPath;
+  /** The Go gate's goal checks (ADR 10), when it ran. */
+  go?: YardstickGoals;
   gateThroughputRatio: number;
   nginxThroughputRatio?: number;
   throughputRatioGap?: number;

@@ -1,3 +1,4 @@
+import { NODE_HEADER } from '../../lib/contracts/gate-protocol';
 import { credentialCacheKey, parseBasicAuthorization } from '../../lib/contracts/credential-format';
 import { CredentialService, VerifyOutcome } from '../credentials/credential-service';
 import { AUTHORIZER_ALLOW_TTL_SECONDS, DENY_TTL_SECONDS } from '../../lib/contracts/revocation';
@@ -36,8 +37,8 @@ export interface AuthorizerOptions {
   readonly scope?: { readonly tenant: string; readonly environment: string };
 }
 
-/** Header names that carry the target node when API Gateway path parameters do not. */
-export const NODE_HEADER = 'x-blockchain-node';
+/** Header names that carry the target node when API Gateway path parameters do not (lib/contracts/gate-protocol.ts). */
+export { NODE_HEADER };
 
 interface CacheEntry {
   readonly result: AuthorizerResult;

@@ -1,4 +1,5 @@
 import { credentialCacheKey } from '../../lib/contracts/credential-format';
+import { AUTHORIZE_JOIN_SECONDS, DECISION_CACHE_ENTRIES, STALE_ALLOW_SECONDS } from '../../lib/contracts/gate-protocol';
 import { DENY_TTL_SECONDS, GATE_ALLOW_TTL_SECONDS } from '../../lib/contracts/revocation';
 import { LruMap } from '../shared/lru-map';
 
@@ -29,7 +30,7 @@ export interface DecisionCacheOptions {
 }
 
 /** Concurrent misses join an authorizer call at most this old. */
-const JOIN_MS = 5_000;
+const JOIN_MS = AUTHORIZE_JOIN_SECONDS * 1000;
 
 interface Entry {
   decision: Decision;
@@ -71,8 +72,8 @@ export class DecisionCache {
   ) {
     this.allowTtl = options.allowTtlMs ?? GATE_ALLOW_TTL_SECONDS * 1000;
     this.denyTtl = options.denyTtlMs ?? DENY_TTL_SECONDS * 1000;
-    this.staleAllow = options.staleAllowMs ?? 600_000;
-    this.entries = new LruMap(options.maxEntries ?? 10_000);
+    this.staleAllow = options.staleAllowMs ?? STALE_ALLOW_SECONDS * 1000;
+    this.entries = new LruMap(options.maxEntries ?? DECISION_CACHE_ENTRIES);
     this.now = options.now ?? Date.now;
   }
 

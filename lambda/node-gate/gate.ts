@@ -7,6 +7,21 @@ import { RawData, WebSocket, WebSocketServer } from 'ws';
 import { GATE_ALLOW_TTL_SECONDS } from '../../lib/contracts/revocation';
 import { RpcPolicy, RpcPolicyOptions } from '../../lib/contracts/rpc-policy';
 import { GATE_KEEP_ALIVE_SECONDS } from '../../lib/contracts/ports';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  GATE_REFUSALS,
+  GATE_WWW_AUTHENTICATE,
+  GateErrorCodes as ProtocolErrorCodes,
+  HEADERS_TIMEOUT_SECONDS,
+  HEALTH_CACHE_MS,
+  HEALTH_PROBE_TIMEOUT_MS,
+  JSON_RPC_MEMBERS,
+  MAX_NESTING,
+  MAX_PENDING_BATCHES,
+  REQUEST_BODY_TIMEOUT_SECONDS,
+  UPGRADE_TIMEOUT_SECONDS,
+  AUTHORIZE_TIMEOUT_SECONDS,
+} from '../../lib/contracts/gate-protocol';
 import { AuthorizeFn, DecisionCache, DecisionCacheOptions, Lookup } from './decision-cache';
 import { GateMetrics } from './gate-metrics';
 import { Span, elements, members, nestingDepth, valueSpan } from './json-text';
@@ -58,39 +73,20 @@ export interface GateOptions extends DecisionCacheOptions, RpcPolicyOptions {
 /** Longer than an Application Load Balancer's longest idle timeout (lib/contracts/ports.ts). */
 export const GATE_KEEP_ALIVE_MS = GATE_KEEP_ALIVE_SECONDS * 1000;
 /** A request body must arrive within this time once its headers have. */
-export const REQUEST_BODY_TIMEOUT_MS = 30_000;
+export const REQUEST_BODY_TIMEOUT_MS = REQUEST_BODY_TIMEOUT_SECONDS * 1000;
 /** A WebSocket upgrade must be authorized and connected within this time. */
-export const UPGRADE_TIMEOUT_MS = 10_000;
+export const UPGRADE_TIMEOUT_MS = UPGRADE_TIMEOUT_SECONDS * 1000;
 /** JSON nested deeper than this is refused before anything else looks at it. */
-export const MAX_NESTING = 64;
-/** How long one `/health` answer is reused (the endpoint needs no credential: it must not amplify). */
-const HEALTH_CACHE_MS = 1_000;
-/** Mixed WebSocket batches waiting for the client's answer, per socket. */
-const MAX_PENDING_BATCHES = 64;
+export { MAX_NESTING };
 
-/**
- * The members a JSON-RPC 2.0 request may have. Anything else refuses the call: geth and GoQuorum
- * decode requests with Go's encoding/json, which matches member names case-insensitively, so
- * `{"method":"eth_blockNumber","METHOD":"eth_sendTransaction"}` would pass a check of `method`
- * here and run eth_sendTransaction there.
- */
-const MEMBERS = new Set(['jsonrpc', 'id', 'method', 'params']);
+/** The members a JSON-RPC 2.0 request may have (lib/contracts/gate-protocol.ts: why). */
+const MEMBERS = new Set(JSON_RPC_MEMBERS);
 
 const JSON_TYPE = { 'content-type': 'application/json' };
 const TEXT_TYPE = { 'content-type': 'text/plain' };
 
-/** JSON-RPC error codes of the gate's own answers. */
-export const GateErrorCodes = {
-  PARSE: -32700,
-  INVALID_REQUEST: -32600,
-  METHOD_NOT_ALLOWED: -32601,
-  INTERNAL: -32603,
-  UNAUTHORIZED: -32001,
-  UNAVAILABLE: -32002,
-  TIMEOUT: -32003,
-  TOO_LARGE: -32004,
-  NODE_UNAVAILABLE: -32005,
-} as const;
+/** JSON-RPC error codes of the gate's own answers (lib/contracts/gate-protocol.ts). */
+export const GateErrorCodes = ProtocolErrorCodes;
 
 /** A JSON-RPC error answer as text; `id` is the client's raw id text (never re-encoded). */
 export function errorText(code: number, message: string, id = 'null'): string {
@@ -98,18 +94,7 @@ export function errorText(code: number, message: string, id = 'null'): string {
 }
 
 /** The answer for each HTTP status the gate itself gives (messages never contain the request's credential). */
-const REFUSALS: Record<number, [number, string]> = {
-  400: [GateErrorCodes.INVALID_REQUEST, 'bad request'],
-  401: [GateErrorCodes.UNAUTHORIZED, 'unauthorized: this endpoint needs a valid app credential for this node, as an Authorization: Basic header (base64 of ID:SECRET) or in the URL (https://ID:SECRET@host/); it may be wrong, expired or revoked'],
-  404: [GateErrorCodes.INVALID_REQUEST, 'not found: JSON-RPC is served by POST on / and by WebSocket on /ws'],
-  405: [GateErrorCodes.INVALID_REQUEST, 'send JSON-RPC as an HTTP POST (or open a WebSocket on /ws)'],
-  408: [GateErrorCodes.TIMEOUT, 'request timeout: the request did not arrive completely in time'],
-  413: [GateErrorCodes.TOO_LARGE, 'request too large'],
-  500: [GateErrorCodes.INTERNAL, 'internal error in the node gate'],
-  502: [GateErrorCodes.NODE_UNAVAILABLE, "the node's client did not answer (it may be restarting); try again"],
-  503: [GateErrorCodes.UNAVAILABLE, 'the credential check is unavailable; try again in a few seconds'],
-  504: [GateErrorCodes.NODE_UNAVAILABLE, "the node's client did not answer in time"],
-};
+const REFUSALS = GATE_REFUSALS;
 
 function refusalText(status: number, detail?: string): string {
   const [code, message] = REFUSALS[status] ?? [GateErrorCodes.INTERNAL, `HTTP ${status}`];
@@ -141,7 +126,7 @@ interface Part {
  * JSON-RPC error body; the client's bytes are forwarded and answers spliced without re-encoding.
  */
 export function createGate(options: GateOptions): { server: Server; cache: DecisionCache; metrics: GateMetrics; upstream: UpstreamClient; close(): Promise<void> } {
-  const authorizeTimeout = options.authorizeTimeoutMs ?? 10_000;
+  const authorizeTimeout = options.authorizeTimeoutMs ?? AUTHORIZE_TIMEOUT_SECONDS * 1000;
   const authorize: AuthorizeFn = (authorization, node) =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('authorizer timed out')), authorizeTimeout);
@@ -161,7 +146,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
   const pool: UpstreamClient = options.upstreamClient ?? new UpstreamPool(options.upstreamHttp, options.upstream);
   const policy = new RpcPolicy(options);
   const nodeId = options.nodeId;
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxBatch = options.maxBatch ?? 100;
   const bodyTimeout = options.bodyTimeoutMs ?? REQUEST_BODY_TIMEOUT_MS;
   const upgradeTimeout = options.upgradeTimeoutMs ?? UPGRADE_TIMEOUT_MS;
@@ -302,7 +287,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
       if (req.method !== 'POST') return drain(req, () => refuse(res, started, 405, { allow: 'POST' }));
       const authorization = req.headers.authorization;
       if (typeof authorization !== 'string' || authorization.length === 0) {
-        return drain(req, () => refuse(res, started, 401, { 'www-authenticate': 'Basic realm="blockchain", charset="UTF-8"' }));
+        return drain(req, () => refuse(res, started, 401, { 'www-authenticate': GATE_WWW_AUTHENTICATE }));
       }
       // A warm cache answers synchronously; otherwise ask the authorizer (through the cache).
       const hit = cache.cached(authorization, nodeId);
@@ -330,7 +315,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
   function authorized(req: IncomingMessage, res: ServerResponse, started: number, lookup: Lookup): void {
     if (lookup.kind !== 'allow') {
       const unavailable = lookup.kind === 'unavailable';
-      drain(req, () => (unavailable ? refuse(res, started, 503, { 'retry-after': '5' }) : refuse(res, started, 401, { 'www-authenticate': 'Basic realm="blockchain", charset="UTF-8"' })));
+      drain(req, () => (unavailable ? refuse(res, started, 503, { 'retry-after': '5' }) : refuse(res, started, 401, { 'www-authenticate': GATE_WWW_AUTHENTICATE })));
       return;
     }
     readBody(req, maxBody, bodyTimeout, (raw) => {
@@ -403,7 +388,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
       healthWaiters = undefined;
       for (const w of waiters) w(ok);
     };
-    const timer = setTimeout(() => finish(false), 5_000);
+    const timer = setTimeout(() => finish(false), HEALTH_PROBE_TIMEOUT_MS);
     pool.post(HEALTH_PROBE, (error, up) => {
       if (error || !up || up.status !== 200) return finish(false);
       try {
@@ -429,7 +414,7 @@ export function createGate(options: GateOptions): { server: Server; cache: Decis
   // The load balancer keeps idle connections up to its idle timeout (60 min by default here):
   // the gate must not close them first. Headers must still arrive promptly once a request starts.
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? GATE_KEEP_ALIVE_MS;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = HEADERS_TIMEOUT_SECONDS * 1000;
   // Backstop for refused requests whose bodies are discarded (accepted ones use bodyTimeoutMs).
   server.requestTimeout = Math.max(bodyTimeout * 2, 120_000);
   // Requests Node's parser refuses (malformed, headers too large, headers too slow) get a JSON body too.
@@ -641,7 +626,7 @@ function handshakeProblem(req: IncomingMessage): string | undefined {
 }
 
 function rawResponse(status: number, text: string, body: string): string {
-  const extra = status === 401 ? 'WWW-Authenticate: Basic realm="blockchain", charset="UTF-8"\r\n' : '';
+  const extra = status === 401 ? `WWW-Authenticate: ${GATE_WWW_AUTHENTICATE}\r\n` : '';
   return `HTTP/1.1 ${status} ${text}\r\n${extra}Content-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 

@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { NODE_HEADER, RequestAuthorizerEvent } from '../authorizer/handler';
+import { NODE_HEADER, gateMethodArn } from '../../lib/contracts/gate-protocol';
+import { RequestAuthorizerEvent } from '../authorizer/handler';
 import { AuthorizeFn, Decision } from './decision-cache';
 
 /** The authorizer's answer as the gate reads it (a REQUEST-authorizer response). */
@@ -21,7 +22,7 @@ export function decisionFromAnswer(answer: AuthorizerAnswer): Decision {
 
 /** The event the gate sends: the same shape API Gateway sends, so one authorizer serves both. */
 export function authorizerEvent(authorization: string, nodeId: string): RequestAuthorizerEvent {
-  return { type: 'REQUEST', methodArn: `arn:aws:execute-api:gate:node/${nodeId}`, headers: { authorization, [NODE_HEADER]: nodeId } };
+  return { type: 'REQUEST', methodArn: gateMethodArn(nodeId), headers: { authorization, [NODE_HEADER]: nodeId } };
 }
 
 /** Calls the environment's authorizer Lambda (lambda:InvokeFunction on that one function). */

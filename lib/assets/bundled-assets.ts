@@ -15,8 +15,9 @@ export function lambdaCode(name: 'authorizer' | 'issuer' | 'management' | 'node-
 }
 
 /**
- * A node-side program (gate, metric publisher), prebuilt into one self-contained `index.js`, as
- * an S3 asset the node downloads at boot (no internet needed).
+ * A node-side program as an S3 asset the node downloads at boot (no internet needed): the gate's
+ * static binaries (`linux-amd64/node-gate`, `linux-arm64/node-gate`; the node installs the one
+ * for its architecture), or the metric publisher's self-contained `index.js`.
  */
 export function nodeProgramAsset(scope: Construct, id: string, program: 'node-gate' | 'node-metrics'): s3assets.Asset {
   return new s3assets.Asset(scope, id, { path: prebuiltAssetDir(program) });

@@ -58,7 +58,7 @@ export const STANDARD_METHODS: readonly string[] = [
  * instead of passing a call the client would reject anyway). GoQuorum 24.4.1 sits on a
  * go-ethereum base older than eth_getBlockReceipts (added in geth 1.13).
  */
-const MISSING: Readonly<Record<string, readonly string[]>> = {
+export const MISSING_METHODS: Readonly<Record<string, readonly string[]>> = {
   goquorum: ['eth_getBlockReceipts'],
 };
 
@@ -108,6 +108,9 @@ export interface RpcPolicyOptions {
   readonly maxBatch?: number;
 }
 
+/** What an extra allowed method name must look like. */
+export const METHOD_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9]*_[a-zA-Z0-9_]+$/;
+
 /** True when no configuration may allow the method. */
 export function isNeverAllowed(method: string): boolean {
   if (NEVER_ALLOWED_METHODS.includes(method)) return true;
@@ -119,10 +122,10 @@ export function isNeverAllowed(method: string): boolean {
 
 /** The method names the gate passes for a client (sorted). Throws on an extra name that is never allowed. */
 export function allowedMethods(options: RpcPolicyOptions = {}): string[] {
-  const missing = MISSING[options.client ?? ''] ?? [];
+  const missing = MISSING_METHODS[options.client ?? ''] ?? [];
   const extra = options.extraAllowedMethods ?? [];
   for (const m of extra) {
-    if (!/^[a-zA-Z][a-zA-Z0-9]*_[a-zA-Z0-9_]+$/.test(m)) {
+    if (!METHOD_NAME_PATTERN.test(m)) {
       throw new Error(`extraAllowedMethods: '${m}' is not a JSON-RPC method name; give exact names such as eth_getHeaderByNumber`);
     }
     if (isNeverAllowed(m)) {

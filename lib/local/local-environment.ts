@@ -30,6 +30,7 @@ import { CredentialService } from '../../lambda/credentials/credential-service';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../contracts/registration-format';
 import { LocalGethNetwork, jsonRpc, startGethNetwork } from './geth-network';
 import { LocalLambda, serveLocalLambda } from './local-lambda';
+import { prebuiltAssetDir } from '../assets/prebuilt-assets';
 import { LocalControlPlane, createLocalControlPlane } from './control-plane';
 import { ManagementServer, serveManagementApi } from './management-server';
 import { LOCAL_AWS_CREDENTIALS, LOCAL_AWS_REGION, startMotoServer } from './moto-server';
@@ -104,7 +105,7 @@ export interface LocalEnvironmentOptions {
   /**
    * The command that runs each node's gate (it gets the gate's environment, localGateEnvironment).
    * The gate contract tests pass the implementation they test (GATE_IMPL). @default - this
-   * package's gate, lambda/node-gate
+   * compiled gate on Linux amd64/arm64 (as on the nodes), lambda/node-gate elsewhere
    */
   readonly gateCommand?: { readonly command: string; readonly args: readonly string[] };
 }
@@ -189,9 +190,17 @@ export function localGateEnvironment(s: LocalGateSettings): Record<string, strin
   };
 }
 
-/** Where the gate's entry point is: the TypeScript source in the repository, the build when installed. */
+/**
+ * The gate each local node runs: on Linux amd64/arm64 the compiled gate the nodes run in AWS (ADR
+ * 10; the asset dist/assets/node-gate, built from gate/ when missing or stale); elsewhere the
+ * Node.js implementation of the same contract (lambda/node-gate), run from its TypeScript source.
+ */
 function gateEntry(): { command: string; args: string[]; cwd: string } {
   const root = join(__dirname, '..', '..');
+  const arch = process.arch === 'x64' ? 'amd64' : process.arch === 'arm64' ? 'arm64' : undefined;
+  if (process.platform === 'linux' && arch) {
+    return { command: join(prebuiltAssetDir('node-gate'), `linux-${arch}`, 'node-gate'), args: [], cwd: process.cwd() };
+  }
   const ext = extname(__filename);
   const entry = join(root, 'lambda', 'node-gate', `index${ext}`);
   return { command: process.execPath, args: ext === '.ts' ? ['--import', 'tsx', entry] : [entry], cwd: ext === '.ts' ? root : process.cwd() };

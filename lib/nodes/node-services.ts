@@ -9,7 +9,7 @@ import { nodeProgramRuntime } from './node-runtime';
 export interface NodeServicesOptions {
   readonly tenantId: string;
   readonly environmentId: string;
-  /** The bundled node gate (lambda/node-gate). */
+  /** The node gate (gate/, ADR 10): static binaries `linux-amd64/node-gate` and `linux-arm64/node-gate`. */
   readonly gateAsset: s3assets.Asset;
   /** The bundled metric publisher (lambda/node-metrics). */
   readonly metricsAsset: s3assets.Asset;
@@ -26,10 +26,15 @@ export interface NodeServicesOptions {
   readonly healthMaxBlockAgeSeconds?: number;
 }
 
+/** Where the node gate's binary is installed on a node. */
+export const NODE_GATE_EXECUTABLE = '/opt/blockchain-tenancy/node-gate/node-gate';
+
 /**
  * Installs the node auth gate and the metric publisher on a node as systemd services, from S3
  * assets (no internet: S3 through the gateway endpoint, Node.js from the Amazon Linux repos), and
- * adds exactly the permissions they need to the node's managed policy.
+ * adds exactly the permissions they need to the node's managed policy. The gate is a static
+ * binary: the one for the instance's architecture (`uname -m`) is installed from the asset, which
+ * carries both.
  */
 export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions): void {
   const region = Stack.of(node).region;
@@ -42,7 +47,7 @@ export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions
       resources: [o.gateAsset.bucket.arnForObjects(o.gateAsset.s3ObjectKey), o.metricsAsset.bucket.arnForObjects(o.metricsAsset.s3ObjectKey)],
     }),
   );
-  const unit = (name: string, description: string, envFile: string) =>
+  const unit = (name: string, description: string, envFile: string, execStart: string) =>
     [
       `cat > /etc/systemd/system/${name}.service <<'UNIT'`,
       '[Unit]',
@@ -50,8 +55,7 @@ export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions
       'After=network-online.target docker.service',
       '[Service]',
       `EnvironmentFile=${envFile}`,
-      // The namespaced executable: /usr/bin/node is an alternatives link other packages may repoint.
-      `ExecStart=${runtime.executable} /opt/blockchain-tenancy/${name}/index.js`,
+      `ExecStart=${execStart}`,
       'Restart=always',
       'RestartSec=2',
       'DynamicUser=yes',
@@ -63,17 +67,21 @@ export function installNodeServices(node: BlockchainNode, o: NodeServicesOptions
       'UNIT',
     ].join('\n');
   node.userData.addCommands(
-    // A supported Node.js LTS from the Amazon Linux 2023 repositories (through the S3 endpoint);
-    // a failed install stops the boot script (set -e) instead of leaving the services without node.
+    // A supported Node.js LTS from the Amazon Linux 2023 repositories (through the S3 endpoint) for
+    // the metric publisher; a failed install stops the boot script (set -e) instead of leaving it without node.
     `dnf install -y --setopt=install_weak_deps=False ${runtime.dnfPackage}`,
     `${runtime.executable} --version`,
     'mkdir -p /opt/blockchain-tenancy/node-gate /opt/blockchain-tenancy/node-metrics /etc/blockchain-tenancy',
-    `aws s3 cp --region ${region} ${o.gateAsset.s3ObjectUrl} /tmp/node-gate.zip && unzip -o /tmp/node-gate.zip -d /opt/blockchain-tenancy/node-gate`,
+    `aws s3 cp --region ${region} ${o.gateAsset.s3ObjectUrl} /tmp/node-gate.zip && rm -rf /tmp/node-gate && unzip -o /tmp/node-gate.zip -d /tmp/node-gate`,
+    // The gate's binary for this instance's architecture (the asset carries amd64 and arm64).
+    'case "$(uname -m)" in x86_64) GATE_ARCH=amd64 ;; aarch64) GATE_ARCH=arm64 ;; *) echo "node gate: no binary for $(uname -m)" >&2; exit 1 ;; esac',
+    `install -m 0755 "/tmp/node-gate/linux-$GATE_ARCH/node-gate" ${NODE_GATE_EXECUTABLE} && rm -rf /tmp/node-gate /tmp/node-gate.zip`,
     `aws s3 cp --region ${region} ${o.metricsAsset.s3ObjectUrl} /tmp/node-metrics.zip && unzip -o /tmp/node-metrics.zip -d /opt/blockchain-tenancy/node-metrics`,
     `printf 'NODE_ID=%s\\nAUTHORIZER_FUNCTION=%s\\nGATE_PORT=%s\\nAWS_REGION=%s\\nBT_TENANT=%s\\nBT_ENVIRONMENT=%s\\nRPC_CLIENT=%s\\nHEALTH_MAX_BLOCK_AGE_SECONDS=%s\\n' '${node.nodeId}' '${o.authorizer.functionName}' '${o.gatePort}' '${region}' '${o.tenantId}' '${o.environmentId}' '${o.rpcClient}' '${o.healthMaxBlockAgeSeconds ?? ''}' > /etc/blockchain-tenancy/gate.env`,
     `printf 'BT_TENANT=%s\\nBT_ENVIRONMENT=%s\\nBT_NODE=%s\\nAWS_REGION=%s\\n' '${o.tenantId}' '${o.environmentId}' '${node.nodeId}' '${region}' > /etc/blockchain-tenancy/metrics.env`,
-    unit('node-gate', 'blockchain-tenancy node auth gate', '/etc/blockchain-tenancy/gate.env'),
-    unit('node-metrics', 'blockchain-tenancy node metric publisher', '/etc/blockchain-tenancy/metrics.env'),
+    unit('node-gate', 'blockchain-tenancy node auth gate', '/etc/blockchain-tenancy/gate.env', NODE_GATE_EXECUTABLE),
+    // The namespaced executable: /usr/bin/node is an alternatives link other packages may repoint.
+    unit('node-metrics', 'blockchain-tenancy node metric publisher', '/etc/blockchain-tenancy/metrics.env', `${runtime.executable} /opt/blockchain-tenancy/node-metrics/index.js`),
     'systemctl daemon-reload && systemctl enable --now node-gate node-metrics',
   );
 }

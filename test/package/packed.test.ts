@@ -129,10 +129,12 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
   it('the tarball holds the built library, the prebuilt assets and the CLI: no TypeScript sources, tests or dev files', () => {
     expect(packed.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(packed.filter((f) => !/^(dist\/lib\/|dist\/assets\/|dist\/bin\/(blockchain-tenancy|cli|lifecycle|lifecycle-commands)\.js$|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(f))).toEqual([]);
-    for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-gate', 'node-metrics', 'recorder', 'deploy-job']) expect(packed).toContain(`dist/assets/${name}/index.js`);
+    for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-metrics', 'recorder', 'deploy-job']) expect(packed).toContain(`dist/assets/${name}/index.js`);
+    // The Go gate: a static binary per architecture, nothing else in its asset.
+    expect(packed.filter((f) => f.startsWith('dist/assets/node-gate/')).sort()).toEqual(['dist/assets/node-gate/linux-amd64/node-gate', 'dist/assets/node-gate/linux-arm64/node-gate']);
     expect(packed).toContain('dist/assets/console/index.html');
-    // The deploy job's CodeBuild source: the default app bundled, its assets, its pins and buildspec.
-    for (const f of ['app/bin/app.js', 'assets/node-gate/index.js', 'cdk.json', 'package.json', 'buildspec.yml']) expect(packed).toContain(`dist/assets/deploy-job/${f}`);
+    // The deploy job's CodeBuild source: the default app bundled, its assets (the gate's binaries too), its pins and buildspec.
+    for (const f of ['app/bin/app.js', 'assets/node-gate/linux-amd64/node-gate', 'assets/node-gate/linux-arm64/node-gate', 'cdk.json', 'package.json', 'buildspec.yml']) expect(packed).toContain(`dist/assets/deploy-job/${f}`);
     expect(packed).toContain('dist/lib/index.d.ts');
     expect(packed).toContain('CHANGELOG.md');
   });
@@ -170,8 +172,12 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
     const all = files(out);
     expect(all.filter((f) => /\.m?ts$/.test(f))).toEqual([]);
     const assetHashes = new Set(all.filter((f) => path.basename(f) === 'index.js').map(sha256));
-    for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-gate', 'node-metrics']) {
+    for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-metrics']) {
       expect(assetHashes, name).toContain(sha256(path.join(app, 'node_modules', 'blockchain-tenancy', 'dist', 'assets', name, 'index.js')));
+    }
+    const gateHashes = new Set(all.filter((f) => path.basename(f) === 'node-gate').map(sha256));
+    for (const arch of ['amd64', 'arm64']) {
+      expect(gateHashes, arch).toContain(sha256(path.join(app, 'node_modules', 'blockchain-tenancy', 'dist', 'assets', 'node-gate', `linux-${arch}`, 'node-gate')));
     }
     // Every function's code is an asset directory with index.js (handler index.handler).
     for (const stack of ['AcmeDev', 'BlockchainManagement']) {

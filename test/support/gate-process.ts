@@ -3,10 +3,11 @@
  * gate contract suite (README "Testing": the gate contract). Which implementation runs is chosen by
  * the environment variable GATE_IMPL:
  *
- * - `node` (the default): lambda/node-gate bundled by esbuild into one index.js (the options of the
- *   node-program asset in lib/assets/bundled-assets.ts) and started with `node`;
- * - `go`: the compiled gate at dist/assets/node-gate/linux-<amd64|arm64>/node-gate for this
- *   machine's architecture, as `npm run build:assets` builds it.
+ * - `go` (the default: what the nodes run, ADR 10): the compiled gate at
+ *   dist/assets/node-gate/linux-<amd64|arm64>/node-gate for this machine's architecture, as
+ *   `npm run build:assets` builds it;
+ * - `node`: lambda/node-gate (the Node.js implementation of the same contract, which the local
+ *   environment uses on non-Linux machines) bundled by esbuild into one index.js and started with `node`.
  *
  * Both get exactly the same environment (the one `blockchain-tenancy local` gives each gate:
  * lib/local/local-environment.ts localGateEnvironment, plus a test's extras) and invoke their
@@ -29,9 +30,9 @@ const ROOT = join(__dirname, '..', '..');
 /** The gate implementations the contract suite can run. */
 export type GateImpl = 'node' | 'go';
 
-/** The implementation chosen by GATE_IMPL (default `node`); anything else is refused. */
+/** The implementation chosen by GATE_IMPL (default `go`: the gate the nodes run); anything else is refused. */
 export function gateImpl(): GateImpl {
-  const impl = process.env.GATE_IMPL ?? 'node';
+  const impl = process.env.GATE_IMPL ?? 'go';
   if (impl !== 'node' && impl !== 'go') throw new Error(`GATE_IMPL="${impl}" is not a gate implementation; use GATE_IMPL=node (the esbuild bundle of lambda/node-gate) or GATE_IMPL=go (the compiled gate in dist/assets/node-gate)`);
   return impl;
 }

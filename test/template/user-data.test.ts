@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import { getAddress } from 'ethers';
 import { describe, expect, it } from 'vitest';
-import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, EvmVersion, NodeRole, nodeProgramRuntime } from '../../lib';
+import { BlockchainClient, BlockchainEnvironment, ConsensusProtocol, EvmVersion, NODE_GATE_EXECUTABLE, NodeRole, nodeProgramRuntime } from '../../lib';
 import { buildTenantApp, testApp } from '../support/synth';
 
 /** The node boot script as the instance receives it, with CloudFormation tokens as placeholders. */
@@ -63,16 +63,49 @@ describe.each([
     expect(s).not.toMatch(/echo .*privateKey/);
   });
 
-  it('installs the pinned Node.js LTS from the Amazon Linux repositories and runs both services on its own executable', () => {
+  it('installs the pinned Node.js LTS from the Amazon Linux repositories for the metric publisher, and runs the gate as its static binary', () => {
     const { dnfPackage, executable } = nodeProgramRuntime();
     for (const s of scripts) {
       // No "|| true": a failed install stops the boot script (set -e).
       expect(s).toContain(`\ndnf install -y --setopt=install_weak_deps=False ${dnfPackage}\n${executable} --version\n`);
-      expect(s).toContain(`ExecStart=${executable} /opt/blockchain-tenancy/node-gate/index.js`);
+      expect(s).toContain(`ExecStart=${NODE_GATE_EXECUTABLE}\n`);
       expect(s).toContain(`ExecStart=${executable} /opt/blockchain-tenancy/node-metrics/index.js`);
+      expect(s).not.toContain('node-gate/index.js');
       expect(s).not.toMatch(/nodejs20|node-20|ExecStart=\/usr\/bin\/node /);
       expect(s.indexOf(`dnf install -y --setopt=install_weak_deps=False ${dnfPackage}`)).toBeLessThan(s.indexOf('systemctl enable --now node-gate node-metrics'));
+      expect(s.indexOf(`install -m 0755 "/tmp/node-gate/linux-$GATE_ARCH/node-gate" ${NODE_GATE_EXECUTABLE}`)).toBeLessThan(s.indexOf('systemctl enable --now node-gate node-metrics'));
     }
+  });
+
+  it("installs the gate binary for the instance's architecture from the asset (no download), and stops the boot on an unknown one", () => {
+    // The boot script's own lines, run by bash with uname answering as each instance family would
+    // and the asset's layout unpacked into a temporary directory.
+    const s = scripts[0];
+    const lines = s.split('\n');
+    const from = lines.findIndex((l) => l.startsWith('case "$(uname -m)"'));
+    const install = lines.slice(from, from + 2).join('\n');
+    expect(install).toContain(NODE_GATE_EXECUTABLE);
+    const run = (machine: string) => {
+      const dir = mkdtempSync(join(tmpdir(), 'bt-gate-install-'));
+      for (const arch of ['amd64', 'arm64']) {
+        mkdirSync(join(dir, 'asset', `linux-${arch}`), { recursive: true });
+        writeFileSync(join(dir, 'asset', `linux-${arch}`, 'node-gate'), `binary for ${arch}`);
+      }
+      mkdirSync(join(dir, 'bin'));
+      writeFileSync(join(dir, 'bin', 'uname'), `#!/bin/sh\necho ${machine}\n`);
+      chmodSync(join(dir, 'bin', 'uname'), 0o755);
+      const target = join(dir, 'node-gate');
+      const script = `set -euo pipefail\n${install.replaceAll('/tmp/node-gate', join(dir, 'asset')).replaceAll(NODE_GATE_EXECUTABLE, target)}\n`;
+      try {
+        execFileSync('bash', ['-c', script], { env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+        return { installed: readFileSync(target, 'utf8'), mode: statSync(target).mode & 0o777 };
+      } catch (e) {
+        return { failed: (e as { stderr?: Buffer }).stderr?.toString().trim() };
+      }
+    };
+    expect(run('x86_64')).toEqual({ installed: 'binary for amd64', mode: 0o755 });
+    expect(run('aarch64')).toEqual({ installed: 'binary for arm64', mode: 0o755 });
+    expect(run('riscv64')).toEqual({ failed: 'node gate: no binary for riscv64' });
   });
 });
 
