@@ -142,7 +142,8 @@ describe('console hosting', () => {
     const c = (app.node.findChild('BlockchainManagement').node.findChild('Console') as ManagementConsole).runtimeConfig;
     expect(Object.keys(c).sort()).toEqual(['apiEndpoint', 'identityPoolId', 'lifecycle', 'region', 'userPoolClientId', 'userPoolId']);
     expect(c.region).toBe('eu-west-1');
-    expect(c.lifecycle).toBe(false);
+    // The production fixture's management stack has the control plane: the lifecycle pages are on.
+    expect(c.lifecycle).toBe(true);
     const stack = app.node.findChild('BlockchainManagement') as Stack;
     expect(stack.resolve(c.apiEndpoint)).toEqual({ 'Fn::Join': ['', ['https://', { Ref: 'ManagementApi46D28074' }, '.execute-api.eu-west-1.', { Ref: 'AWS::URLSuffix' }, '/', { Ref: 'ManagementApiDeploymentStagev1BAF2EDBC' }]] });
     const [, deploy] = only(mgmt, 'Custom::CDKBucketDeployment');
