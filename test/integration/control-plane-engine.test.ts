@@ -14,7 +14,7 @@ import { handleRecorder, RecorderDeps } from '../../lambda/management/control-pl
 import { addManagementStack, parseTenantsConfig } from '../../lib';
 import { CONTROL_PLANE_EVENT_SOURCE, Deployment, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
-import { ExecutionResult, Json, StatesError, TaskResource, runStateMachine } from '../support/asl';
+import { AslUnsupported, ExecutionResult, Json, StatesError, TaskResource, runStateMachine } from '../support/asl';
 import { MOTO_REGION, MotoServer, freePort, startMoto } from '../support/moto';
 import { testApp } from '../support/synth';
 
@@ -367,6 +367,40 @@ describe('control plane engine: the synthesized state machine run end to end aga
     expect(await deployment('dev', id)).toMatchObject({ status: 'ready', action: 'update', configVersion: 2 });
     expect(await statusChanges(id)).toEqual(['queued->deploying', 'deploying->ready']);
     expect((await jobInput(startBuilds.length - 1)).input).toMatchObject({ deploymentId: id, action: 'update', configVersion: 2, purge: false });
+  });
+
+  it('(c) a recorder that keeps failing: 4 retries (5, 10, 20, 40 s), then the execution fails uncaught and the deployment stays queued', async () => {
+    const created = await call('POST', '/environments/acme/stage', { ...dev, cidr: '10.30.0.0/16' });
+    expect(created.status).toBe(201);
+    const id = created.body.deploymentId as string;
+    const input = await executionInput(id);
+    const builds = startBuilds.length;
+    dynamoOutage = 5;
+    const out = await run(input);
+    expect(dynamoOutage).toBe(0);
+    expect(out).toMatchObject({ status: 'FAILED', error: 'Error' });
+    expect(out.waits).toEqual([5, 10, 20, 40]);
+    expect(out.path).toEqual(Array(5).fill('RecordStarted'));
+    expect(startBuilds).toHaveLength(builds);
+    expect(await deployment('stage', id)).toMatchObject({ status: 'queued' });
+    expect(await statusChanges(id)).toEqual([]);
+    // The same event again (a redrive) starts it: nothing was half-recorded.
+    buildOutcomes.push({ status: 'SUCCEEDED' });
+    expect((await run(input)).status).toBe('SUCCEEDED');
+    expect(await deployment('stage', id)).toMatchObject({ status: 'ready' });
+  });
+
+  it('the interpreter refuses what it does not implement', async () => {
+    const pass = { Type: 'Pass', End: true };
+    const refused = async (def: Json) => expect(runStateMachine(def, {}, {})).rejects.toThrow(AslUnsupported);
+    await refused({ StartAt: 'A', States: { A: { Type: 'Wait', Seconds: 1, End: true } } });
+    await refused({ StartAt: 'A', States: { A: { ...pass, InputPath: '$.x' } } });
+    await refused({ StartAt: 'A', States: { A: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', HeartbeatSeconds: 5, End: true } } });
+    await refused({ StartAt: 'A', States: { A: { Type: 'Choice', Choices: [{ Variable: '$.x', StringEquals: 'y', Next: 'B' }], Default: 'B' }, B: pass } });
+    await refused({ StartAt: 'A', QueryLanguage: 'JSONata', States: { A: pass } });
+    await refused({ StartAt: 'A', States: { A: { ...pass, Result: 1, ResultPath: '$.a[0]' } } });
+    await expect(runStateMachine({ StartAt: 'A', States: { A: { Type: 'Task', Resource: 'r', Parameters: { 'x.$': 'States.StringToJson($.a)' }, End: true } } }, { a: '1' }, { r: async () => 1 })).rejects.toThrow(AslUnsupported);
+    await expect(runStateMachine({ StartAt: 'A', States: { A: { Type: 'Task', Resource: 'r', Retry: [{ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' }], End: true } } }, {}, { r: async () => 1 })).rejects.toThrow(AslUnsupported);
   });
 
   it('(b) the build fails in CloudFormation: failed with the stack\'s reason, lock released, the execution fails with the build error', async () => {
