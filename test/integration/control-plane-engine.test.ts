@@ -106,7 +106,9 @@ describe('control plane engine: the synthesized state machine run end to end aga
   /** The request bodies moto's CodeBuild received for StartBuild. */
   const startBuilds: { environmentVariablesOverride: { name: string; value: string; type: string }[]; projectName: string }[] = [];
   /** How each next .sync build ends (shifted per build). */
-  const buildOutcomes: ({ status: 'SUCCEEDED' } | { status: 'FAILED'; phase: string; message: string })[] = [];
+  const buildOutcomes: ({ status: 'SUCCEEDED' } | { status: 'FAILED'; phase: string; message: string } | { status: 'TASK_TIMED_OUT' })[] = [];
+  /** The TimeoutSeconds each .sync task was given. */
+  const taskTimeouts: (number | undefined)[] = [];
   /** Runs while a build is "running" (a duplicate event arriving meanwhile). */
   let duringBuild: (() => Promise<void>) | undefined;
   const recorderCalls: RecorderInput[] = [];
@@ -176,7 +178,8 @@ describe('control plane engine: the synthesized state machine run end to end aga
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k[0].toUpperCase() + k.slice(1), pascal(x)]));
   };
 
-  const codebuildSync: TaskResource = async ({ parameters }) => {
+  const codebuildSync: TaskResource = async ({ parameters, timeoutSeconds }) => {
+    taskTimeouts.push(timeoutSeconds);
     const p = parameters as Obj;
     const extra = Object.keys(p).filter((k) => k !== 'ProjectName' && k !== 'EnvironmentVariablesOverride');
     if (extra.length) throw new Error(`codebuild:startBuild.sync with ${extra.join(', ')}: not interpreted`);
@@ -189,6 +192,8 @@ describe('control plane engine: the synthesized state machine run end to end aga
     await duringBuild?.();
     const outcome = buildOutcomes.shift();
     if (!outcome) throw new Error('no scripted build outcome left');
+    // The task's TimeoutSeconds passed while the build ran (a build stuck in its queue, say).
+    if (outcome.status === 'TASK_TIMED_OUT') throw new StatesError('States.Timeout', '');
     // Step Functions polls the build to its end (BatchGetBuilds); moto's answers SUCCEEDED.
     const done = (await codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }))).builds![0];
     const build = pascal(done) as Obj;
@@ -309,6 +314,8 @@ describe('control plane engine: the synthesized state machine run end to end aga
   });
 
   let createdId = '';
+  /** The update queued on `test` after its failed create (the lock was released). */
+  let queuedTestId = '';
   let createInput: Json;
 
   it('(a) create: POST -> Deployment Requested -> started, the deploy job, succeeded: ready, lock released, status events', async () => {
@@ -438,7 +445,23 @@ describe('control plane engine: the synthesized state machine run end to end aga
     expect(logs).toContainEqual(expect.objectContaining({ msg: 'stack events not read' }));
     expect(await statusChanges(id)).toEqual(['queued->deploying', 'deploying->failed']);
     // The lock is released: the environment takes the next deployment.
-    expect((await call('PATCH', '/environments/acme/test', { ...dev, cidr: '10.20.0.0/16' })).status).toBe(202);
+    const next = await call('PATCH', '/environments/acme/test', { ...dev, cidr: '10.20.0.0/16' });
+    expect(next.status).toBe(202);
+    queuedTestId = next.body.deploymentId as string;
+  });
+
+  it('(b) the deploy job outlives its task timeout: States.Timeout is caught, failed with it, lock released', async () => {
+    const id = queuedTestId;
+    expect(await deployment('test', id)).toMatchObject({ status: 'queued', action: 'update' });
+    const before = taskTimeouts.length;
+    buildOutcomes.push({ status: 'TASK_TIMED_OUT' });
+    const out = await run(await executionInput(id));
+    // 60 min of build timeout + 70 min for the queue and the end of the build (the construct's default).
+    expect(taskTimeouts.slice(before)).toEqual([7800]);
+    expect(out).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
+    expect(out.path.slice(-3)).toEqual(['RunDeployJob', 'RecordFailed', 'DeploymentFailed']);
+    expect(await deployment('test', id)).toMatchObject({ status: 'failed', reason: 'States.Timeout' });
+    expect(await statusChanges(id)).toEqual(['queued->deploying', 'deploying->failed']);
   });
 
   it('(e) a delete with purge: PURGE=true reaches the deploy job, the environment is deleted and purged', async () => {
