@@ -41,8 +41,8 @@ import { testApp } from '../support/synth';
  * test/integration/control-plane.test.ts); a build that fails before CloudFormation has no stack
  * in moto, and the recorder's real DescribeStackEvents call fails. A transient recorder failure is
  * a real one: its DynamoDB client is pointed at a closed port for one call. The Lambda service
- * itself (its invoke errors, Lambda.ServiceException) and time (Retry waits are recorded, not
- * slept; timeouts) are not exercised.
+ * itself (its invoke errors, Lambda.ServiceException) is not exercised; time is not spent: Retry
+ * waits are recorded, not slept, and a task timeout is scripted as States.Timeout.
  */
 
 type R = { Type: string; Properties: Record<string, unknown> };
@@ -339,7 +339,9 @@ describe('control plane engine: the synthesized state machine run end to end aga
 
     expect(await deployment('dev', createdId)).toMatchObject({ status: 'ready', buildId });
     expect(await statusChanges(createdId)).toEqual(['queued->deploying', 'deploying->ready']);
-    // The lock is released: the next change is accepted.
+    const head = await plane.store.getEnvironment('acme', 'dev');
+    expect(head).toMatchObject({ state: 'active', deployedConfigVersion: 1 });
+    expect(head).not.toHaveProperty('lockDeploymentId');
     const { env, input } = await jobInput(0);
     expect(startBuilds[0].projectName).toBe(PROJECT);
     expect(input).toMatchObject({ deploymentId: createdId, tenantId: 'acme', environmentId: 'dev', configVersion: 1, action: 'create', purge: false, tableName: TABLE, bootstrapQualifier: 'hnb659fds' });
@@ -432,6 +434,7 @@ describe('control plane engine: the synthesized state machine run end to end aga
       reason: `${stackName} rpc1Instance (AWS::EC2::Instance) UPDATE_FAILED: We currently do not have sufficient t4g.large capacity in the Availability Zone you requested (us-east-1a).`,
     });
     expect(await statusChanges(id)).toEqual(['queued->deploying', 'deploying->failed']);
+    expect(await plane.store.getEnvironment('acme', 'dev')).not.toHaveProperty('lockDeploymentId');
   });
 
   it('(b) the build fails before CloudFormation (no stack in moto): failed with the build phase\'s error, lock released', async () => {
