@@ -285,10 +285,14 @@ export class ControlPlane extends Construct {
     // The caught error object as a whole ({ Error, Cause }): a missing Cause must not break the report.
     const failed = record('RecordFailed', 'failed', { error: sfn.JsonPath.objectAt('$.failure') });
     build.addCatch(failed.next(new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.failure.Error', causePath: '$.failure.Cause' })), { errors: ['States.ALL'], resultPath: '$.failure' });
-    // `purge` is optional in the Deployment: default it to false before the build reads it.
+    // `purge` is optional in the Deployment (only a purging delete has it): default it to false
+    // before the build reads it. A Choice rule on a path the input lacks fails the execution
+    // (States.Runtime), so the first rule checks that it is there (rules are tried in order).
+    const keepData = new sfn.Pass(this, 'KeepData', { result: sfn.Result.fromString('false'), resultPath: '$.purge' }).next(build);
     const purge = new sfn.Choice(this, 'Purge?')
+      .when(sfn.Condition.isNotPresent('$.detail.purge'), keepData)
       .when(sfn.Condition.booleanEquals('$.detail.purge', true), new sfn.Pass(this, 'PurgeRequested', { result: sfn.Result.fromString('true'), resultPath: '$.purge' }).next(build))
-      .otherwise(new sfn.Pass(this, 'KeepData', { result: sfn.Result.fromString('false'), resultPath: '$.purge' }).next(build));
+      .otherwise(keepData);
     build.next(succeeded);
 
     const engineLogs = logGroup('EngineLogs');
