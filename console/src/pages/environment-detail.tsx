@@ -1,3 +1,4 @@
+import Alert from '@cloudscape-design/components/alert';
 import Box from '@cloudscape-design/components/box';
 import ColumnLayout from '@cloudscape-design/components/column-layout';
 import Container from '@cloudscape-design/components/container';
@@ -29,10 +30,20 @@ export function EnvironmentDetailPage(props: PageProps & { tenantId: string; env
   const { api, config, tenantId, environmentId } = props;
   const { data: env, loading, error } = useLoad(() => api.getEnvironment(tenantId, environmentId));
   const name = `${tenantId}/${environmentId}`;
+  // With the control plane, an environment being created has deployments before its stack
+  // registers it: its page follows the deployment instead of showing the 404.
+  const unregistered = config.lifecycle && error?.status === 404 && error.code === 'NotFound';
   return (
     <ContentLayout header={<Header variant="h1" description="An isolated network of blockchain nodes.">{name}</Header>}>
       <SpaceBetween size="l">
-        {error && <ErrorAlert error={error} />}
+        {unregistered ? (
+          <Alert type="info" header="Not deployed yet">
+            {`${name} is registered when its stack is deployed; until then it has no nodes or endpoints. Its deployments are below.`}
+          </Alert>
+        ) : (
+          error && <ErrorAlert error={error} />
+        )}
+        {!unregistered && (
         <Container header={<Header variant="h2">Overview</Header>}>
           {loading ? (
             <Spinner size="large" />
@@ -61,7 +72,8 @@ export function EnvironmentDetailPage(props: PageProps & { tenantId: string; env
             </ColumnLayout>
           ) : null}
         </Container>
-        <NodesTable {...props} variant="container" />
+        )}
+        {!unregistered && <NodesTable {...props} variant="container" />}
         {config.lifecycle && <LifecycleEnvironment {...props} />}
       </SpaceBetween>
     </ContentLayout>
