@@ -44,34 +44,34 @@ export function EnvironmentDetailPage(props: PageProps & { tenantId: string; env
           error && <ErrorAlert error={error} />
         )}
         {!unregistered && (
-        <Container header={<Header variant="h2">Overview</Header>}>
-          {loading ? (
-            <Spinner size="large" />
-          ) : env ? (
-            <ColumnLayout columns={3} variant="text-grid">
-              <SpaceBetween size="l">
-                <Field label="Tenant">{env.tenantId}</Field>
-                <Field label="Environment">{env.environmentId}</Field>
-                <Field label="Status">Deployed (stack {env.stackName})</Field>
-              </SpaceBetween>
-              <SpaceBetween size="l">
-                <Field label="Account and region">{`${env.account} ${env.region}`}</Field>
-                <Field label="VPC">{env.vpcId}</Field>
-                <Field label="Ingress">{env.domainName ? `*.${env.domainName}` : env.loadBalancerDnsName ?? 'none (no public endpoints)'}</Field>
-              </SpaceBetween>
-              <SpaceBetween size="l">
-                <Field label="Dashboard">
-                  <Link external href={dashboardUrl(env.region, env.tenantId, env.environmentId)} ariaLabel={`CloudWatch dashboard of ${name} (opens a new tab)`}>
-                    CloudWatch dashboard
-                  </Link>
-                </Field>
-                <Field label="App credentials">
-                  <Link href={hrefOf({ page: 'credentials', tenantId, environmentId })}>Manage app credentials</Link>
-                </Field>
-              </SpaceBetween>
-            </ColumnLayout>
-          ) : null}
-        </Container>
+          <Container header={<Header variant="h2">Overview</Header>}>
+            {loading ? (
+              <Spinner size="large" />
+            ) : env ? (
+              <ColumnLayout columns={3} variant="text-grid">
+                <SpaceBetween size="l">
+                  <Field label="Tenant">{env.tenantId}</Field>
+                  <Field label="Environment">{env.environmentId}</Field>
+                  <Field label="Status">Deployed (stack {env.stackName})</Field>
+                </SpaceBetween>
+                <SpaceBetween size="l">
+                  <Field label="Account and region">{`${env.account} ${env.region}`}</Field>
+                  <Field label="VPC">{env.vpcId}</Field>
+                  <Field label="Ingress">{env.domainName ? `*.${env.domainName}` : env.loadBalancerDnsName ?? 'none (no public endpoints)'}</Field>
+                </SpaceBetween>
+                <SpaceBetween size="l">
+                  <Field label="Dashboard">
+                    <Link external href={dashboardUrl(env.region, env.tenantId, env.environmentId)} ariaLabel={`CloudWatch dashboard of ${name} (opens a new tab)`}>
+                      CloudWatch dashboard
+                    </Link>
+                  </Field>
+                  <Field label="App credentials">
+                    <Link href={hrefOf({ page: 'credentials', tenantId, environmentId })}>Manage app credentials</Link>
+                  </Field>
+                </SpaceBetween>
+              </ColumnLayout>
+            ) : null}
+          </Container>
         )}
         {!unregistered && <NodesTable {...props} variant="container" />}
         {config.lifecycle && <LifecycleEnvironment {...props} />}

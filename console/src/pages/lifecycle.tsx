@@ -260,7 +260,7 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
         }
       >
         <SpaceBetween size="m">
-          <Box variant="p">The node's instance is terminated by the deployment; its file system is kept per the environment's removal policy.</Box>
+          <Box variant="p">The deployment removes the node's instance and route; its file system follows the environment's removal policy (kept by default).</Box>
           <FormField label="Node">
             <Select
               selectedOption={nodeToRemove ? { value: nodeToRemove, label: nodeToRemove } : null}
