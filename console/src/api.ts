@@ -61,6 +61,8 @@ export interface Deployment {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly reason?: string;
+  /** A delete that destroys the data too. */
+  readonly purge?: boolean;
 }
 
 export class ManagementApi {

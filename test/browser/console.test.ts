@@ -671,6 +671,8 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       expect(apiRequests).toContainEqual({ method: 'DELETE', path: '/v1/environments/acme/qa', status: 202 });
       await runToReady(d.deploymentId);
       expect(await plane.store.getEnvironment('acme', 'qa')).toMatchObject({ state: 'deleted' });
+      expect(await liveStatus().innerText()).toContain('acme/qa is deleted and its data destroyed.');
+      expect(await deploymentsTable().getByRole('button', { name: 'Change' }).count()).toBe(0);
       await shot('20-lifecycle-deleted');
       expect(pageErrors).toEqual([]);
       await page.getByRole('button', { name: 'Sign out' }).click();

@@ -148,6 +148,8 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
     return () => clearTimeout(timer);
   }, [deployments.data, deployments.error]);
   const latest = active ?? items[0];
+  // A ready delete ends the environment (its history stays): no more changes from this page.
+  const deleted = !active && latest?.action === 'delete' && latest.status === 'ready';
   const done = async (what: string, out: { deploymentId: string; status: string; configVersion?: number }) => {
     notify({ type: 'success', header: `${what} ${name}`, content: `Deployment ${out.deploymentId}${out.configVersion ? ` (config version ${out.configVersion})` : ''} is ${out.status}.` });
     setDialog(undefined);
@@ -182,6 +184,7 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
           <Box variant="p">
             <StatusIndicator type={deploymentType(latest.status)}>{`Deployment ${latest.deploymentId} (${latest.action}) is ${latest.status}.`}</StatusIndicator>
             {active && ` This page reads its status every ${POLL_MS / 1000} s.`}
+            {deleted && ` ${name} is deleted${latest.purge ? ' and its data destroyed' : ''}.`}
           </Box>
         )}
       </div>
@@ -199,10 +202,14 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
             actions={
               <SpaceBetween direction="horizontal" size="xs">
                 <Button iconName="refresh" ariaLabel="Refresh deployments" onClick={deployments.reload} />
-                <Button onClick={() => setDialog('add-node')}>Add node</Button>
-                <Button onClick={openRemoveNode}>Remove node</Button>
-                <Button onClick={() => setDialog('change')}>Change</Button>
-                <Button onClick={() => { setConfirmText(''); setPurge(false); setError(undefined); setDialog('delete'); }}>Delete</Button>
+                {!deleted && (
+                  <>
+                    <Button onClick={() => setDialog('add-node')}>Add node</Button>
+                    <Button onClick={openRemoveNode}>Remove node</Button>
+                    <Button onClick={() => setDialog('change')}>Change</Button>
+                    <Button onClick={() => { setConfirmText(''); setPurge(false); setError(undefined); setDialog('delete'); }}>Delete</Button>
+                  </>
+                )}
               </SpaceBetween>
             }
           >
