@@ -26,6 +26,7 @@ import { handleIssuer } from '../../lambda/issuer/handler';
 import { ManagementDeps } from '../../lambda/management/api';
 import { handleRecorder } from '../../lambda/management/control-plane/recorder';
 import { prebuiltAssetDir } from '../../lib/assets/prebuilt-assets';
+import { RecorderInput } from '../../lib/contracts/control-plane';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/contracts/registration-format';
 import { LocalControlPlane, createLocalControlPlane } from '../../lib/local/control-plane';
 import { LocalSessionCredentials, ManagementServer, serveManagementApi } from '../../lib/local/management-server';
@@ -506,8 +507,11 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     const liveStatus = () => page.locator('[role="status"][aria-live="polite"]').filter({ hasText: /^Deployment d-/ });
     const newest = async () => (await plane.store.listDeployments('acme', 'qa'))[0];
     /** The engine's report to the recorder (the state machine's call), as the deployed engine sends it. */
-    const engine = (deploymentId: string, phase: 'started' | 'succeeded') =>
-      handleRecorder({ tenantId: 'acme', environmentId: 'qa', deploymentId, phase, ...(phase === 'started' ? { buildId: `deploy:${deploymentId}` } : {}) }, { ...plane.recorder, log: () => undefined });
+    const engine = (deploymentId: string, phase: 'started' | 'succeeded' | 'failed', error?: RecorderInput['error']) =>
+      handleRecorder(
+        { tenantId: 'acme', environmentId: 'qa', deploymentId, phase, ...(phase === 'started' ? { buildId: `deploy:${deploymentId}` } : {}), ...(error ? { error } : {}) },
+        { ...plane.recorder, log: () => undefined },
+      );
     /** Waits until the page (without a reload) announces the deployment's status. */
     const announced = async (deploymentId: string, status: string) => {
       await liveStatus().filter({ hasText: `Deployment ${deploymentId} ` }).filter({ hasText: ` is ${status}.` }).waitFor({ timeout: 15_000 });
@@ -605,16 +609,32 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       await axe('deployment ready');
     });
 
-    it('changes the environment with a merge patch; the new config version deploys', async () => {
-      await page.getByRole('button', { name: 'Change' }).click();
-      const change = page.getByRole('dialog', { name: 'Change acme/qa' });
-      await change.getByLabel('JSON merge patch (RFC 7396) of the configuration').fill('{ "flowLogRetentionDays": 30 }');
-      await change.getByRole('button', { name: 'Deploy change' }).click();
-      await change.waitFor({ state: 'detached' });
-      const d = await newest();
-      expect(d).toMatchObject({ action: 'update', status: 'queued', configVersion: 2 });
-      await announced(d.deploymentId, 'queued');
+    it('changes the environment with a merge patch: a failed deployment shows the reason; the next change deploys', async () => {
+      const patch = async (json: string) => {
+        await page.getByRole('button', { name: 'Change' }).click();
+        const change = page.getByRole('dialog', { name: 'Change acme/qa' });
+        await change.getByLabel('JSON merge patch (RFC 7396) of the configuration').fill(json);
+        await change.getByRole('button', { name: 'Deploy change' }).click();
+        await change.waitFor({ state: 'detached' });
+        return newest();
+      };
+      const failing = await patch('{ "flowLogRetentionDays": 30 }');
+      expect(failing).toMatchObject({ action: 'update', status: 'queued', configVersion: 2 });
       expect((await plane.store.getConfigVersion('acme', 'qa', 2))?.config).toMatchObject({ flowLogRetentionDays: 30, chain: QA.chain });
+      await engine(failing.deploymentId, 'started');
+      await announced(failing.deploymentId, 'deploying');
+      // The state machine's error when the deploy job's build fails (no stack events: moto has no stack).
+      const cause = { Build: { Phases: [{ PhaseType: 'SUBMITTED', PhaseStatus: 'SUCCEEDED' }, { PhaseType: 'BUILD', PhaseStatus: 'FAILED', Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'Error while executing command: cdk deploy. Reason: exit status 1' }] }] } };
+      await engine(failing.deploymentId, 'failed', { Error: 'States.TaskFailed', Cause: JSON.stringify(cause) });
+      const reason = 'States.TaskFailed: build phase BUILD FAILED: Error while executing command: cdk deploy. Reason: exit status 1';
+      await liveStatus().filter({ hasText: `Deployment ${failing.deploymentId} (update) failed: ${reason}` }).waitFor({ timeout: 15_000 });
+      expect(await deploymentsTable().getByRole('row', { name: new RegExp(failing.deploymentId) }).innerText()).toContain(reason);
+      await shot('17-lifecycle-failed');
+      await axe('deployment failed');
+
+      const d = await patch('{ "flowLogRetentionDays": 60 }');
+      expect(d).toMatchObject({ action: 'update', status: 'queued', configVersion: 3 });
+      await announced(d.deploymentId, 'queued');
       await runToReady(d.deploymentId);
     });
 
@@ -622,12 +642,12 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       await page.getByRole('button', { name: 'Add node' }).click();
       const add = page.getByRole('dialog', { name: 'Add a node to acme/qa' });
       await add.getByLabel('The node (JSON)').fill('{ "id": "rpc-2", "member": "acme", "role": "member" }');
-      await shot('17-lifecycle-add-node');
+      await shot('18-lifecycle-add-node');
       await axe('add node');
       await add.getByRole('button', { name: 'Add node' }).click();
       await add.waitFor({ state: 'detached' });
       const added = await newest();
-      expect(added).toMatchObject({ action: 'update', configVersion: 3 });
+      expect(added).toMatchObject({ action: 'update', configVersion: 4 });
       expect(apiRequests).toContainEqual({ method: 'POST', path: '/v1/environments/acme/qa/nodes', status: 202 });
       await runToReady(added.deploymentId);
 
@@ -639,14 +659,14 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       await page.getByRole('option', { name: 'rpc-1' }).click();
       const confirm = page.getByRole('dialog', { name: 'Remove node rpc-1 from acme/qa?' });
       await confirm.waitFor();
-      await shot('18-lifecycle-remove-node');
+      await shot('19-lifecycle-remove-node');
       await axe('remove node confirmation');
       await confirm.getByRole('button', { name: 'Remove rpc-1' }).click();
       await confirm.waitFor({ state: 'hidden' });
       const removed = await newest();
-      expect(removed).toMatchObject({ action: 'update', configVersion: 4 });
+      expect(removed).toMatchObject({ action: 'update', configVersion: 5 });
       expect(apiRequests).toContainEqual({ method: 'DELETE', path: '/v1/environments/acme/qa/nodes/rpc-1', status: 202 });
-      const nodes = ((await plane.store.getConfigVersion('acme', 'qa', 4))?.config.chain?.nodes ?? []).map((n) => n.id);
+      const nodes = ((await plane.store.getConfigVersion('acme', 'qa', 5))?.config.chain?.nodes ?? []).map((n) => n.id);
       expect(nodes).toEqual(['validator-1', 'validator-2', 'validator-3', 'validator-4', 'rpc-2']);
       await runToReady(removed.deploymentId);
     });
@@ -662,7 +682,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       expect(await button.isDisabled()).toBe(true);
       await del.getByLabel('Type qa to confirm').fill('qa');
       expect(await button.isDisabled()).toBe(false);
-      await shot('19-lifecycle-delete-purge');
+      await shot('20-lifecycle-delete-purge');
       await axe('delete with purge');
       await button.click();
       await del.waitFor({ state: 'hidden' });
@@ -673,7 +693,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       expect(await plane.store.getEnvironment('acme', 'qa')).toMatchObject({ state: 'deleted' });
       expect(await liveStatus().innerText()).toContain('acme/qa is deleted and its data destroyed.');
       expect(await deploymentsTable().getByRole('button', { name: 'Change' }).count()).toBe(0);
-      await shot('20-lifecycle-deleted');
+      await shot('21-lifecycle-deleted');
       expect(pageErrors).toEqual([]);
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();

@@ -182,7 +182,11 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
       <div role="status" aria-live="polite" aria-atomic="true">
         {latest && (
           <Box variant="p">
-            <StatusIndicator type={deploymentType(latest.status)}>{`Deployment ${latest.deploymentId} (${latest.action}) is ${latest.status}.`}</StatusIndicator>
+            <StatusIndicator type={deploymentType(latest.status)}>
+              {latest.status === 'failed'
+                ? `Deployment ${latest.deploymentId} (${latest.action}) failed${latest.reason ? `: ${latest.reason}` : '.'}`
+                : `Deployment ${latest.deploymentId} (${latest.action}) is ${latest.status}.`}
+            </StatusIndicator>
             {active && ` This page reads its status every ${POLL_MS / 1000} s.`}
             {deleted && ` ${name} is deleted${latest.purge ? ' and its data destroyed' : ''}.`}
           </Box>
@@ -194,6 +198,7 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
         loadingText="Loading deployments"
         items={items}
         trackBy="deploymentId"
+        wrapLines
         ariaLabels={{ tableLabel: `Deployments of ${name}` }}
         header={
           <Header
