@@ -222,11 +222,11 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
           </Header>
         }
         columnDefinitions={[
-          { id: 'id', header: 'Deployment', cell: (d) => d.deploymentId, isRowHeader: true },
-          { id: 'action', header: 'Action', cell: (d) => d.action },
-          { id: 'status', header: 'Status', cell: (d) => <StatusIndicator type={deploymentType(d.status)}>{d.status}</StatusIndicator> },
-          { id: 'version', header: 'Config version', cell: (d) => d.configVersion },
-          { id: 'updated', header: 'Updated', cell: (d) => d.updatedAt },
+          { id: 'id', header: 'Deployment', cell: (d) => d.deploymentId, isRowHeader: true, width: 300 },
+          { id: 'action', header: 'Action', cell: (d) => d.action, width: 100 },
+          { id: 'status', header: 'Status', cell: (d) => <StatusIndicator type={deploymentType(d.status)}>{d.status}</StatusIndicator>, width: 130 },
+          { id: 'version', header: 'Config version', cell: (d) => d.configVersion, width: 140 },
+          { id: 'updated', header: 'Updated', cell: (d) => d.updatedAt, width: 230 },
           { id: 'reason', header: 'Reason', cell: (d) => d.reason ?? '-' },
         ]}
         empty={<Box textAlign="center" padding="l">No deployments yet</Box>}
