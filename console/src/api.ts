@@ -61,6 +61,8 @@ export interface Deployment {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly reason?: string;
+  /** A delete that destroys the data too. */
+  readonly purge?: boolean;
 }
 
 export class ManagementApi {
@@ -129,7 +131,11 @@ export class ManagementApi {
   createEnvironment = (t: string, e: string, config: Record<string, unknown>, idempotencyKey: string) =>
     this.call<{ deploymentId: string; configVersion: number; status: string }>('POST', this.env(t, e), config, undefined, { 'idempotency-key': idempotencyKey });
   patchEnvironment = (t: string, e: string, patch: Record<string, unknown>) => this.call<{ deploymentId: string; configVersion: number; status: string }>('PATCH', this.env(t, e), patch);
-  deleteEnvironment = (t: string, e: string) => this.call<{ deploymentId: string; status: string }>('DELETE', this.env(t, e));
+  /** purge destroys the data too; the API then wants the environment's id repeated in confirm. */
+  deleteEnvironment = (t: string, e: string, purge?: { confirm: string }) =>
+    this.call<{ deploymentId: string; status: string }>('DELETE', this.env(t, e), undefined, purge ? { purge: 'true', confirm: purge.confirm } : undefined);
+  addNode = (t: string, e: string, node: Record<string, unknown>) => this.call<{ deploymentId: string; configVersion: number; status: string }>('POST', `${this.env(t, e)}/nodes`, node);
+  removeNode = (t: string, e: string, node: string) => this.call<{ deploymentId: string; configVersion: number; status: string }>('DELETE', `${this.env(t, e)}/nodes/${encodeURIComponent(node)}`);
   listDeployments = (t: string, e: string) => this.call<{ deployments: Deployment[] }>('GET', `${this.env(t, e)}/deployments`).then((r) => r.deployments);
   regenerateCredential = (t: string, e: string, id: string) => this.call<SecretAnswer>('POST', `${this.env(t, e)}/credentials/${encodeURIComponent(id)}/regenerate`);
 }

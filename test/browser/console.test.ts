@@ -24,8 +24,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialService } from '../../lambda/credentials/credential-service';
 import { handleIssuer } from '../../lambda/issuer/handler';
 import { ManagementDeps } from '../../lambda/management/api';
+import { handleRecorder } from '../../lambda/management/control-plane/recorder';
 import { prebuiltAssetDir } from '../../lib/assets/prebuilt-assets';
+import { RecorderInput } from '../../lib/contracts/control-plane';
 import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/contracts/registration-format';
+import { LocalControlPlane, createLocalControlPlane } from '../../lib/local/control-plane';
 import { LocalSessionCredentials, ManagementServer, serveManagementApi } from '../../lib/local/management-server';
 import { ensureChromium } from '../support/chromium';
 import { ConsoleServer, serveConsole, totp } from '../support/console-server';
@@ -44,6 +47,12 @@ import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, startMoto } from '../support
 // pool gets (moto hands every identity the same fixed key pair) and so the token-based role
 // mapping from the user's tenant group to its role, and that role's IAM policy at API Gateway
 // (the local API accepts the key pair; AWS evaluates grantManage's policy).
+//
+// The lifecycle pages (config.json lifecycle: true) talk to the same handlers with the control
+// plane on the same moto (lib/local/control-plane.ts: its table and event bus). No engine runs
+// here (no Step Functions, CodeBuild or CloudFormation deploy): the test plays the engine by
+// calling the real recorder handler with the reports the state machine sends (started, then
+// succeeded), and the console must follow them on its own (it polls a running deployment).
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
 const PASSWORD = 'Correct-Horse-9-Battery';
@@ -59,6 +68,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let plane: LocalControlPlane;
   let idp: CognitoIdentityProviderClient;
   let userPoolId: string;
   let aliceTotpSecret: string;
@@ -120,7 +130,9 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       instances[node] = out.Instances![0].InstanceId!;
     }
     const services = new Map<string, CredentialService>();
+    plane = await createLocalControlPlane(moto.clientConfig);
     const deps: ManagementDeps = {
+      controlPlane: plane.deps,
       ssm,
       ec2: async () => ec2,
       autoscaling: async () => new AutoScalingClient(moto.clientConfig),
@@ -474,9 +486,48 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   });
 
-  it('with lifecycle on: create, change and delete environments and the deployments table appear; API errors show as given', async () => {
-    consoleOrigin = lifecycleSite.url;
-    try {
+  describe('with lifecycle on (config.json lifecycle: true) and the control plane on moto', () => {
+    const QA = {
+      cidr: '10.20.0.0/16',
+      region: MOTO_REGION,
+      chain: {
+        chainId: 4343,
+        members: [{ id: 'acme' }],
+        nodes: [
+          { id: 'validator-1', member: 'acme', role: 'validator' },
+          { id: 'validator-2', member: 'acme', role: 'validator' },
+          { id: 'validator-3', member: 'acme', role: 'validator' },
+          { id: 'validator-4', member: 'acme', role: 'validator' },
+          { id: 'rpc-1', member: 'acme', role: 'member' },
+        ],
+      },
+    };
+    const deploymentsTable = () => page.getByRole('table', { name: 'Deployments of acme/qa' });
+    /** The live region that announces the deployment's status. */
+    const liveStatus = () => page.locator('[role="status"][aria-live="polite"]').filter({ hasText: /^Deployment d-/ });
+    const newest = async () => (await plane.store.listDeployments('acme', 'qa'))[0];
+    /** The engine's report to the recorder (the state machine's call), as the deployed engine sends it. */
+    const engine = (deploymentId: string, phase: 'started' | 'succeeded' | 'failed', error?: RecorderInput['error']) =>
+      handleRecorder(
+        { tenantId: 'acme', environmentId: 'qa', deploymentId, phase, ...(phase === 'started' ? { buildId: `deploy:${deploymentId}` } : {}), ...(error ? { error } : {}) },
+        { ...plane.recorder, log: () => undefined },
+      );
+    /** Waits until the page (without a reload) announces the deployment's status. */
+    const announced = async (deploymentId: string, status: string) => {
+      await liveStatus().filter({ hasText: `Deployment ${deploymentId} ` }).filter({ hasText: ` is ${status}.` }).waitFor({ timeout: 15_000 });
+      await deploymentsTable().getByRole('row', { name: new RegExp(`${deploymentId}.*${status}`) }).waitFor();
+    };
+    /** Runs a deployment to ready as the engine would, and sees the console follow. */
+    const runToReady = async (deploymentId: string) => {
+      await engine(deploymentId, 'started');
+      await announced(deploymentId, 'deploying');
+      await engine(deploymentId, 'succeeded');
+      await announced(deploymentId, 'ready');
+    };
+    const getsPerDeploymentsList = () => apiRequests.filter((r) => r.method === 'GET' && r.path === '/v1/environments/acme/qa/deployments').length;
+
+    beforeAll(async () => {
+      consoleOrigin = lifecycleSite.url;
       await page.goto(`${lifecycleSite.url}/#/environments`);
       await page.getByLabel('User name').fill('bob');
       await page.getByLabel('Password').fill('Another-Horse-7-Battery');
@@ -485,31 +536,167 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       await typeCode('Code from your authenticator app', bobTotpSecret);
       await page.getByRole('button', { name: 'Continue' }).click();
       await signedIn();
+    });
+    afterAll(() => {
+      consoleOrigin = site.url;
+    });
+
+    it('create: a bad configuration shows the 400 with its field path in the form; fixed, it is created and its deployment shows as queued', async () => {
       await page.getByRole('button', { name: 'Create environment' }).click();
       const dialog = page.getByRole('dialog', { name: 'Create environment' });
       await dialog.getByLabel('Tenant id').fill('acme');
       await dialog.getByLabel('Environment id').fill('qa');
+      const json = dialog.getByLabel('Environment configuration (JSON)');
+      await json.fill(JSON.stringify({ ...QA, flowLogRetentionDays: 2 }, null, 2));
       await dialog.getByRole('button', { name: 'Create' }).click();
-      // Without the control plane deployed the API answers 404; the console shows it as given.
-      await dialog.getByText(/^404 /).waitFor();
-      await shot('12-lifecycle-create');
-      await axe('create environment');
-      await dialog.getByRole('button', { name: 'Cancel' }).click();
-      await page.goto(`${lifecycleSite.url}/#/environments/acme/dev`);
-      await page.getByRole('table', { name: 'Deployments of acme/dev' }).waitFor();
-      expect(await page.getByRole('button', { name: 'Change' }).count()).toBe(1);
+      await dialog.getByText('400 BadRequest').waitFor();
+      const text = await dialog.innerText();
+      expect(text).toMatch(/Field: body\.flowLogRetentionDays/);
+      expect(text).toContain('body.flowLogRetentionDays');
+      expect(text).not.toMatch(/at .*\.(ts|js):\d+/);
+      // Nothing was stored or queued, and the form keeps what was typed.
+      expect(await plane.store.getEnvironment('acme', 'qa')).toBeUndefined();
+      expect(await json.inputValue()).toContain('"flowLogRetentionDays": 2');
+      await shot('12-lifecycle-create-error');
+      await axe('create environment with an error');
+
+      await json.fill(JSON.stringify(QA, null, 2));
+      await dialog.getByRole('button', { name: 'Create' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      // The console goes to the new environment's page, which follows its deployment.
+      await page.getByRole('heading', { name: 'acme/qa', level: 1 }).waitFor();
+      expect(page.url()).toBe(`${lifecycleSite.url}/#/environments/acme/qa`);
+      await page.getByText('Not deployed yet').waitFor();
+      const d = await newest();
+      expect(d).toMatchObject({ action: 'create', status: 'queued', configVersion: 1 });
+      await announced(d.deploymentId, 'queued');
+      expect(await liveStatus().innerText()).toContain('This page reads its status every 3 s.');
+      expect(apiRequests).toContainEqual({ method: 'POST', path: '/v1/environments/acme/qa', status: 201 });
+      await shot('13-lifecycle-queued');
+      await axe('environment being created');
+    });
+
+    it('follows the deployment without a reload: deploying, then ready (the engine simulated through the real recorder); a second change meanwhile gets the 409 naming the running deployment', async () => {
+      const d = await newest();
+      // A mark in the page's memory: a reload would lose it.
+      await page.evaluate('window.__sameDocument = true');
+      await engine(d.deploymentId, 'started');
+      await announced(d.deploymentId, 'deploying');
+      await shot('14-lifecycle-deploying');
+      await axe('deployment in progress');
+
+      // One deployment per environment: a change now is refused with the running one named.
+      await page.getByRole('button', { name: 'Change' }).click();
+      const change = page.getByRole('dialog', { name: 'Change acme/qa' });
+      await change.getByLabel('JSON merge patch (RFC 7396) of the configuration').fill('{ "flowLogRetentionDays": 30 }');
+      await change.getByRole('button', { name: 'Deploy change' }).click();
+      await change.getByText('409 DeploymentInProgress').waitFor();
+      expect(await change.innerText()).toContain(`deployment ${d.deploymentId} of acme/qa is running`);
+      await shot('15-lifecycle-change-409');
+      await axe('change refused while a deployment runs');
+      await change.getByRole('button', { name: 'Cancel' }).click();
+      await change.waitFor({ state: 'detached' });
+
+      await engine(d.deploymentId, 'succeeded');
+      await announced(d.deploymentId, 'ready');
+      expect(await page.evaluate('window.__sameDocument')).toBe(true);
+      expect(await liveStatus().innerText()).not.toContain('reads its status');
+      // Polling stops once no deployment runs.
+      const reads = getsPerDeploymentsList();
+      await page.waitForTimeout(4000);
+      expect(getsPerDeploymentsList()).toBe(reads);
+      await shot('16-lifecycle-ready');
+      await axe('deployment ready');
+    });
+
+    it('changes the environment with a merge patch: a failed deployment shows the reason; the next change deploys', async () => {
+      const patch = async (json: string) => {
+        await page.getByRole('button', { name: 'Change' }).click();
+        const change = page.getByRole('dialog', { name: 'Change acme/qa' });
+        await change.getByLabel('JSON merge patch (RFC 7396) of the configuration').fill(json);
+        await change.getByRole('button', { name: 'Deploy change' }).click();
+        await change.waitFor({ state: 'detached' });
+        return newest();
+      };
+      const failing = await patch('{ "flowLogRetentionDays": 30 }');
+      expect(failing).toMatchObject({ action: 'update', status: 'queued', configVersion: 2 });
+      expect((await plane.store.getConfigVersion('acme', 'qa', 2))?.config).toMatchObject({ flowLogRetentionDays: 30, chain: QA.chain });
+      await engine(failing.deploymentId, 'started');
+      await announced(failing.deploymentId, 'deploying');
+      // The state machine's error when the deploy job's build fails (no stack events: moto has no stack).
+      const cause = { Build: { Phases: [{ PhaseType: 'SUBMITTED', PhaseStatus: 'SUCCEEDED' }, { PhaseType: 'BUILD', PhaseStatus: 'FAILED', Contexts: [{ StatusCode: 'COMMAND_EXECUTION_ERROR', Message: 'Error while executing command: cdk deploy. Reason: exit status 1' }] }] } };
+      await engine(failing.deploymentId, 'failed', { Error: 'States.TaskFailed', Cause: JSON.stringify(cause) });
+      const reason = 'States.TaskFailed: build phase BUILD FAILED: Error while executing command: cdk deploy. Reason: exit status 1';
+      await liveStatus().filter({ hasText: `Deployment ${failing.deploymentId} (update) failed: ${reason}` }).waitFor({ timeout: 15_000 });
+      expect(await deploymentsTable().getByRole('row', { name: new RegExp(failing.deploymentId) }).innerText()).toContain(reason);
+      await shot('17-lifecycle-failed');
+      await axe('deployment failed');
+
+      const d = await patch('{ "flowLogRetentionDays": 60 }');
+      expect(d).toMatchObject({ action: 'update', status: 'queued', configVersion: 3 });
+      await announced(d.deploymentId, 'queued');
+      await runToReady(d.deploymentId);
+    });
+
+    it('adds a node and removes one after a confirmation naming it', async () => {
+      await page.getByRole('button', { name: 'Add node' }).click();
+      const add = page.getByRole('dialog', { name: 'Add a node to acme/qa' });
+      await add.getByLabel('The node (JSON)').fill('{ "id": "rpc-2", "member": "acme", "role": "member" }');
+      await shot('18-lifecycle-add-node');
+      await axe('add node');
+      await add.getByRole('button', { name: 'Add node' }).click();
+      await add.waitFor({ state: 'detached' });
+      const added = await newest();
+      expect(added).toMatchObject({ action: 'update', configVersion: 4 });
+      expect(apiRequests).toContainEqual({ method: 'POST', path: '/v1/environments/acme/qa/nodes', status: 202 });
+      await runToReady(added.deploymentId);
+
+      await page.getByRole('button', { name: 'Remove node' }).click();
+      const remove = page.getByRole('dialog', { name: 'Remove a node from acme/qa' });
+      await remove.waitFor();
+      expect(await remove.getByRole('button', { name: 'Remove' }).isDisabled()).toBe(true);
+      await remove.getByRole('button', { name: /Choose a node/ }).click();
+      await page.getByRole('option', { name: 'rpc-1' }).click();
+      const confirm = page.getByRole('dialog', { name: 'Remove node rpc-1 from acme/qa?' });
+      await confirm.waitFor();
+      await shot('19-lifecycle-remove-node');
+      await axe('remove node confirmation');
+      await confirm.getByRole('button', { name: 'Remove rpc-1' }).click();
+      await confirm.waitFor({ state: 'hidden' });
+      const removed = await newest();
+      expect(removed).toMatchObject({ action: 'update', configVersion: 5 });
+      expect(apiRequests).toContainEqual({ method: 'DELETE', path: '/v1/environments/acme/qa/nodes/rpc-1', status: 202 });
+      const nodes = ((await plane.store.getConfigVersion('acme', 'qa', 5))?.config.chain?.nodes ?? []).map((n) => n.id);
+      expect(nodes).toEqual(['validator-1', 'validator-2', 'validator-3', 'validator-4', 'rpc-2']);
+      await runToReady(removed.deploymentId);
+    });
+
+    it('deletes with purge only after the environment id is typed; the delete deploys and the environment is gone', async () => {
       await page.getByRole('button', { name: 'Delete' }).click();
-      const del = page.getByRole('dialog', { name: 'Delete environment acme/dev?' });
-      expect(await del.getByRole('button', { name: 'Delete' }).isDisabled()).toBe(true);
-      await del.getByLabel('Type dev to confirm').fill('dev');
-      expect(await del.getByRole('button', { name: 'Delete' }).isDisabled()).toBe(false);
-      await axe('delete environment');
-      await shot('13-lifecycle-delete');
-      await del.getByRole('button', { name: 'Cancel' }).click();
+      const del = page.getByRole('dialog', { name: 'Delete environment acme/qa?' });
+      await del.waitFor();
+      await del.getByText('Also destroy its data (purge)').click();
+      const button = del.getByRole('button', { name: 'Delete and destroy data' });
+      expect(await button.isDisabled()).toBe(true);
+      await del.getByLabel('Type qa to confirm').fill('q');
+      expect(await button.isDisabled()).toBe(true);
+      await del.getByLabel('Type qa to confirm').fill('qa');
+      expect(await button.isDisabled()).toBe(false);
+      await shot('20-lifecycle-delete-purge');
+      await axe('delete with purge');
+      await button.click();
+      await del.waitFor({ state: 'hidden' });
+      const d = await newest();
+      expect(d).toMatchObject({ action: 'delete', status: 'queued', purge: true });
+      expect(apiRequests).toContainEqual({ method: 'DELETE', path: '/v1/environments/acme/qa', status: 202 });
+      await runToReady(d.deploymentId);
+      expect(await plane.store.getEnvironment('acme', 'qa')).toMatchObject({ state: 'deleted' });
+      expect(await liveStatus().innerText()).toContain('acme/qa is deleted and its data destroyed.');
+      expect(await deploymentsTable().getByRole('button', { name: 'Change' }).count()).toBe(0);
+      await shot('21-lifecycle-deleted');
+      expect(pageErrors).toEqual([]);
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    } finally {
-      consoleOrigin = site.url;
-    }
+    });
   });
 });
