@@ -671,6 +671,18 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       await runToReady(removed.deploymentId);
     });
 
+    it('an environment deployed with cdk deploy (no stored config) says it is not managed by the control plane and offers no change', async () => {
+      await page.goto(`${lifecycleSite.url}/#/environments/acme/dev`);
+      await page.getByText('Not managed by the control plane').waitFor();
+      await shot('22-lifecycle-not-managed');
+      expect(await page.getByText('NotFound').count()).toBe(0);
+      await page.getByRole('button', { name: 'Refresh deployments' }).waitFor();
+      for (const name of ['Change', 'Delete', 'Add node', 'Remove node']) expect(await page.getByRole('button', { name, exact: true }).count()).toBe(0);
+      await axe('environment not managed by the control plane');
+      await page.goto(`${lifecycleSite.url}/#/environments/acme/qa`);
+      await page.getByRole('button', { name: 'Delete', exact: true }).waitFor();
+    });
+
     it('deletes with purge only after the environment id is typed; the delete deploys and the environment is gone', async () => {
       await page.getByRole('button', { name: 'Delete' }).click();
       const del = page.getByRole('dialog', { name: 'Delete environment acme/qa?' });

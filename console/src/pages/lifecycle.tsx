@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import Box from '@cloudscape-design/components/box';
+import Alert from '@cloudscape-design/components/alert';
 import Button from '@cloudscape-design/components/button';
 import Checkbox from '@cloudscape-design/components/checkbox';
 import FormField from '@cloudscape-design/components/form-field';
@@ -148,6 +149,9 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
     return () => clearTimeout(timer);
   }, [deployments.data, deployments.error]);
   const latest = active ?? items[0];
+  // An environment deployed with `cdk deploy` (never through the API) has no stored config: the
+  // control plane answers 404, and there is nothing to change here until its config is imported.
+  const unmanaged = deployments.error?.status === 404;
   // A ready delete ends the environment (its history stays): no more changes from this page.
   const deleted = !active && latest?.action === 'delete' && latest.status === 'ready';
   const done = async (what: string, out: { deploymentId: string; status: string; configVersion?: number }) => {
@@ -178,7 +182,13 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
   };
   return (
     <>
-      {deployments.error && <ErrorAlert error={deployments.error} />}
+      {unmanaged ? (
+        <Alert type="info" header="Not managed by the control plane">
+          {`${name} was deployed with cdk deploy, so the control plane holds no configuration for it. To change it here, import its configuration first: blockchain-tenancy config import tenants.json.`}
+        </Alert>
+      ) : (
+        deployments.error && <ErrorAlert error={deployments.error} />
+      )}
       <div role="status" aria-live="polite" aria-atomic="true">
         {latest && (
           <Box variant="p">
@@ -207,7 +217,7 @@ export function LifecycleEnvironment({ api, notify, tenantId, environmentId }: P
             actions={
               <SpaceBetween direction="horizontal" size="xs">
                 <Button iconName="refresh" ariaLabel="Refresh deployments" onClick={deployments.reload} />
-                {!deleted && (
+                {!deleted && !unmanaged && (
                   <>
                     <Button onClick={() => setDialog('add-node')}>Add node</Button>
                     <Button onClick={openRemoveNode}>Remove node</Button>
