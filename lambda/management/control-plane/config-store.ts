@@ -311,16 +311,16 @@ export class ConfigStore {
     items.push({ Put: { TableName: T, Item: { ...deploymentKey(t, e, deploymentId), ...deployment }, ConditionExpression: 'attribute_not_exists(PK)' } });
     kinds.push('deployment');
     if (abandoned) {
-      // Fails the abandoned deployment (unless a late report ended it first: then the whole
-      // transaction fails and the change is answered from the head as it is now).
+      // Fails the abandoned deployment, conditional on the status that was read (a late report in
+      // between cancels the whole transaction: the change is answered 409 ConcurrentChange).
       items.push({
         Update: {
           TableName: T,
           Key: deploymentKey(t, e, abandoned.before.deploymentId),
           UpdateExpression: 'SET #status = :failed, updatedAt = :at, reason = :r, history = list_append(history, :h)',
-          ConditionExpression: '#status IN (:queued, :deploying)',
+          ConditionExpression: '#status = :was',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':failed': 'failed', ':at': at, ':r': abandoned.entry.reason, ':h': [abandoned.entry], ':queued': 'queued', ':deploying': 'deploying' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':at': at, ':r': abandoned.entry.reason, ':h': [abandoned.entry], ':was': abandoned.before.status },
         },
       });
       kinds.push('abandoned');
@@ -354,7 +354,7 @@ export class ConfigStore {
       // The token makes the SDK's retry of a transaction that committed (e.g. after a 500) a no-op.
       await this.doc.send(new this.sdk.TransactWriteCommand({ TransactItems: items, ClientRequestToken: deploymentId }));
       if (!abandoned) return { deployment };
-      const failed: Deployment = { ...abandoned.before, status: 'failed', updatedAt: at, reason: abandoned.entry.reason, history: [...abandoned.before.history, abandoned.entry] };
+      const failed = (await this.getDeployment(t, e, abandoned.before.deploymentId))!;
       return { deployment, abandoned: { deployment: failed, previousStatus: abandoned.before.status } };
     } catch (err) {
       if ((err as Error).name !== 'TransactionCanceledException') throw err;
@@ -367,6 +367,8 @@ export class ConfigStore {
       }
       // A transaction in flight on the same items (TransactionConflict) commits or fails in
       // moments: wait for it briefly so that the answer can name the deployment that won.
+      // The abandoned deployment moved (a late report) while its lock was being taken over.
+      if (failed.has('abandoned')) return { conflict: { kind: 'changed' } };
       let head = await this.getEnvironment(t, e);
       for (let i = 0; i < 5 && !head?.lockDeploymentId && reasons.some((r) => r.Code === 'TransactionConflict'); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** i));
