@@ -180,4 +180,40 @@ describe('control plane: an environment lock expires after the engine timeout + 
     expect(failed.history.filter((h) => h.status === 'failed')).toHaveLength(1);
     expect((await eventsOf(stuck)).filter((e) => e.detail.status === 'failed')).toHaveLength(1);
   });
+
+  it('a report that lands between the takeover\'s read and its write wins: the change gets 409 ConcurrentChange, a retry takes over what is left', async () => {
+    // Runs `before` once, just ahead of the next TransactWriteItems (the takeover's).
+    let before: (() => Promise<unknown>) | undefined;
+    plane.dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (before && context.commandName === 'TransactWriteItemsCommand') {
+          const run = before;
+          before = undefined;
+          await run();
+        }
+        return next(args);
+      },
+      { step: 'initialize', priority: 'high', name: 'reportInBetween' },
+    );
+    const qa = (await call('POST', '/environments/acme/qa', { cidr: '10.20.0.0/16' })).body.deploymentId as string;
+    clock += (LOCK_TIMEOUT_SECONDS + 1) * 1000;
+    // The engine's 'started' arrives just as the lock is taken over: the deployment is no longer queued.
+    before = () => record({ deploymentId: qa, environmentId: 'qa', phase: 'started', buildId: 'deploy:qa' });
+    const raced = await call('PATCH', '/environments/acme/qa', { ecrEndpoints: true });
+    expect(raced).toMatchObject({ status: 409, body: { error: { code: 'ConcurrentChange' } } });
+    expect(await deployment('qa', qa)).toMatchObject({ status: 'deploying' });
+    expect((await plane.store.getEnvironment('acme', 'qa'))?.lockDeploymentId).toBe(qa);
+    const retry = await call('PATCH', '/environments/acme/qa', { ecrEndpoints: true });
+    expect(retry.status).toBe(202);
+    expect((await eventsOf(qa)).filter((e) => e.detail.status === 'failed').map((e) => e.detail.previousStatus)).toEqual(['deploying']);
+
+    // Its 'succeeded' arrives just as the (expired) lock is taken over: it is recorded, the lock released, nothing failed.
+    const next = retry.body.deploymentId as string;
+    clock += (LOCK_TIMEOUT_SECONDS + 1) * 1000;
+    before = () => record({ deploymentId: next, environmentId: 'qa', phase: 'succeeded', buildId: 'deploy:qa2' });
+    expect((await call('PATCH', '/environments/acme/qa', { flowLogRetentionDays: 60 })).body.error).toMatchObject({ code: 'ConcurrentChange' });
+    expect(await deployment('qa', next)).toMatchObject({ status: 'ready' });
+    expect((await plane.store.getEnvironment('acme', 'qa'))?.lockDeploymentId).toBeUndefined();
+    expect((await call('PATCH', '/environments/acme/qa', { flowLogRetentionDays: 60 })).status).toBe(202);
+  });
 });

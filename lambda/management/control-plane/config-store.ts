@@ -367,8 +367,9 @@ export class ConfigStore {
       }
       // A transaction in flight on the same items (TransactionConflict) commits or fails in
       // moments: wait for it briefly so that the answer can name the deployment that won.
-      // The abandoned deployment moved (a late report) while its lock was being taken over.
-      if (failed.has('abandoned')) return { conflict: { kind: 'changed' } };
+      // The abandoned deployment moved (a late report) while its lock was being taken over (when
+      // the lock itself moved, another change took it over: answered below, naming it).
+      if (failed.has('abandoned') && !failed.has('head')) return { conflict: { kind: 'changed' } };
       let head = await this.getEnvironment(t, e);
       for (let i = 0; i < 5 && !head?.lockDeploymentId && reasons.some((r) => r.Code === 'TransactionConflict'); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** i));
