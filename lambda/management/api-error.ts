@@ -7,6 +7,8 @@ export class ApiError extends Error {
     public readonly code: string,
     message: string,
     public readonly field?: string,
+    /** More members of the error object (e.g. `lockExpiresAt` of a 409 DeploymentInProgress). */
+    public readonly details?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }

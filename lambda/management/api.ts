@@ -62,7 +62,7 @@ export async function handleManagement(event: ProxyEvent, deps: ManagementDeps):
   try {
     return await route(event, deps);
   } catch (e) {
-    if (e instanceof ApiError) return json(e.status, { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
+    if (e instanceof ApiError) return json(e.status, { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}), ...(e.details ?? {}) } });
     (deps.log ?? ((x) => console.error(JSON.stringify(x))))({ msg: 'management API failed', error: (e as Error).name });
     return json(500, { error: { code: 'Internal', message: 'the request could not be completed; try again' } });
   }

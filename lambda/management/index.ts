@@ -5,7 +5,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CONTROL_PLANE_ENV, parseControlPlaneQuotas } from '../../lib/contracts/control-plane';
+import { CONTROL_PLANE_ENV, parseControlPlaneQuotas, parseLockTimeoutSeconds } from '../../lib/contracts/control-plane';
 import { IssuerRequest, IssuerResponse } from '../issuer/handler';
 import { ManagementDeps, ProxyEvent, autoScalingSdk, ec2Sdk, handleManagement } from './api';
 import { eventBridgeSdk } from './control-plane/routes';
@@ -29,13 +29,14 @@ const deps: ManagementDeps = {
     return JSON.parse(Buffer.from(out.Payload).toString('utf8')) as IssuerResponse;
   },
   // The lifecycle routes exist only with the control plane's table and bus. Bad quotas fail the
-  // init (loudly), never run without limits.
+  // init (loudly), never run without limits; so does a bad lock timeout.
   ...(tableName && eventBusName
     ? {
         controlPlane: {
           tableName,
           eventBusName,
           quotas: parseControlPlaneQuotas(process.env[CONTROL_PLANE_ENV.QUOTAS]),
+          lockTimeoutSeconds: parseLockTimeoutSeconds(process.env[CONTROL_PLANE_ENV.LOCK_TIMEOUT]),
           // eslint-disable-next-line @typescript-eslint/no-require-imports
           dynamodb: async () => (dynamodb ??= new (require('@aws-sdk/client-dynamodb') as typeof import('@aws-sdk/client-dynamodb')).DynamoDBClient({})),
           events: async () => (events ??= new (eventBridgeSdk().EventBridgeClient)({})),

@@ -21,7 +21,40 @@ export const CONTROL_PLANE_ENV = {
   EVENT_BUS: 'EVENT_BUS_NAME',
   /** JSON {@link ControlPlaneQuotas}. @default - {@link DEFAULT_CONTROL_PLANE_QUOTAS} */
   QUOTAS: 'CONTROL_PLANE_QUOTAS',
+  /**
+   * Whole seconds after which an environment's lock expires and the next change may take it over
+   * (failing the abandoned deployment): the engine's whole-execution timeout plus
+   * {@link LOCK_EXPIRY_MARGIN_MINUTES}, set by the ControlPlane construct from the same Duration as
+   * the state machine's timeout. @default - {@link MAX_LOCK_TIMEOUT_SECONDS} (the longest any engine can run)
+   */
+  LOCK_TIMEOUT: 'CONTROL_PLANE_LOCK_TIMEOUT_SECONDS',
 } as const;
+
+/** Minutes a lock outlives the engine's whole-execution timeout (so that no execution that could still report is overtaken). */
+export const LOCK_EXPIRY_MARGIN_MINUTES = 15;
+/** The shortest lock timeout accepted: a deployment of a new environment takes 15-25 minutes. */
+export const MIN_LOCK_TIMEOUT_SECONDS = 30 * 60;
+/**
+ * The longest lock timeout accepted, and the one used when the variable is unset: the longest
+ * engine the construct can build (buildTimeout 480 min + 90 min) plus the margin.
+ */
+export const MAX_LOCK_TIMEOUT_SECONDS = (480 + 90 + LOCK_EXPIRY_MARGIN_MINUTES) * 60;
+
+/**
+ * Reads CONTROL_PLANE_LOCK_TIMEOUT_SECONDS. Throws an Error naming the variable and the fix when it
+ * is not a whole number of seconds in range: a lock that expires too soon would let a second
+ * deployment overtake a running one.
+ */
+export function parseLockTimeoutSeconds(text: string | undefined): number {
+  if (text === undefined || text.trim() === '') return MAX_LOCK_TIMEOUT_SECONDS;
+  const v = /^\d{1,9}$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isInteger(v) || v < MIN_LOCK_TIMEOUT_SECONDS || v > MAX_LOCK_TIMEOUT_SECONDS) {
+    throw new Error(
+      `${CONTROL_PLANE_ENV.LOCK_TIMEOUT} is ${JSON.stringify(text.slice(0, 40))}; set it to whole seconds from ${MIN_LOCK_TIMEOUT_SECONDS} to ${MAX_LOCK_TIMEOUT_SECONDS}: the engine's timeout plus ${LOCK_EXPIRY_MARGIN_MINUTES} minutes (the ControlPlane construct sets it)`,
+    );
+  }
+  return v;
+}
 
 /** The `source` of every control-plane event. */
 export const CONTROL_PLANE_EVENT_SOURCE = 'blockchain-tenancy.control-plane';
@@ -91,6 +124,9 @@ export const TERMINAL_DEPLOYMENT_STATUSES: readonly DeploymentStatus[] = ['ready
 /** Deployment ids: `d-` + UTC time to the millisecond (17 digits) + 8 random hex digits; they sort by time. */
 export const DEPLOYMENT_ID_PATTERN = /^d-\d{17}-[0-9a-f]{8}$/;
 
+/** The start of the reason of a deployment failed because its lock expired (the engine never reported). */
+export const ABANDONED_REASON_PREFIX = 'abandoned: ';
+
 /** One entry of a deployment's status history. */
 export interface DeploymentHistoryEntry {
   readonly status: DeploymentStatus;
@@ -116,7 +152,10 @@ export interface Deployment {
   readonly buildId?: string;
   /** The environment's CloudFormation stack (see environmentStackName). */
   readonly stackName: string;
-  /** Why it failed: the first *_FAILED ResourceStatusReason of the stack, or the build's error. */
+  /**
+   * Why it failed: the first *_FAILED ResourceStatusReason of the stack, or the build's error, or
+   * (the engine never reported and the lock expired) {@link ABANDONED_REASON_PREFIX}...
+   */
   readonly reason?: string;
   readonly history: readonly DeploymentHistoryEntry[];
 }

@@ -23,6 +23,8 @@ export interface LocalControlPlaneOptions {
   readonly quotas?: ControlPlaneQuotas;
   /** The clock of the routes and the recorder. @default - the system clock */
   readonly now?: () => Date;
+  /** Seconds until an environment's lock expires (CONTROL_PLANE_LOCK_TIMEOUT_SECONDS). @default MAX_LOCK_TIMEOUT_SECONDS */
+  readonly lockTimeoutSeconds?: number;
 }
 
 export interface LocalControlPlane {
@@ -79,7 +81,7 @@ export async function createLocalControlPlane(clientConfig: LocalMoto['clientCon
   const now = opts.now;
   const store = new ConfigStore(dynamodb, tableName, now);
   return {
-    deps: { tableName, eventBusName, quotas: opts.quotas ?? DEFAULT_CONTROL_PLANE_QUOTAS, dynamodb: async () => dynamodb, events: async () => events, ...(now ? { now } : {}) },
+    deps: { tableName, eventBusName, quotas: opts.quotas ?? DEFAULT_CONTROL_PLANE_QUOTAS, ...(opts.lockTimeoutSeconds !== undefined ? { lockTimeoutSeconds: opts.lockTimeoutSeconds } : {}), dynamodb: async () => dynamodb, events: async () => events, ...(now ? { now } : {}) },
     recorder: { store, events, eventBusName, cloudformation: () => cloudformation },
     store,
     dynamodb,

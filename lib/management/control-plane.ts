@@ -13,7 +13,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { lambdaCode } from '../assets/bundled-assets';
 import { prebuiltAssetDir } from '../assets/prebuilt-assets';
-import { CONTROL_PLANE_DETAIL_TYPES, CONTROL_PLANE_ENV, CONTROL_PLANE_EVENT_SOURCE, CONTROL_PLANE_TABLE_KEYS, ControlPlaneQuotas, DEFAULT_CONTROL_PLANE_QUOTAS } from '../contracts/control-plane';
+import { CONTROL_PLANE_DETAIL_TYPES, CONTROL_PLANE_ENV, CONTROL_PLANE_EVENT_SOURCE, CONTROL_PLANE_TABLE_KEYS, ControlPlaneQuotas, DEFAULT_CONTROL_PLANE_QUOTAS, LOCK_EXPIRY_MARGIN_MINUTES } from '../contracts/control-plane';
 import { BOOTSTRAP_QUALIFIER_PATTERN, DEFAULT_BOOTSTRAP_QUALIFIER, STORED_CONFIG_KEY_PREFIX } from '../contracts/deploy-job';
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
@@ -95,6 +95,12 @@ export class ControlPlane extends Construct {
   public readonly quotas: ControlPlaneQuotas;
   /** The CDK bootstrap qualifier the deploy job uses. */
   public readonly bootstrapQualifier: string;
+  /**
+   * How long an environment's lock lasts when the engine never reports (the state machine's
+   * whole-execution timeout plus LOCK_EXPIRY_MARGIN_MINUTES): after it, the next change takes the
+   * lock over and fails the abandoned deployment.
+   */
+  public readonly lockTimeout: Duration;
 
   constructor(scope: Construct, id: string, props: ControlPlaneProps = {}) {
     super(scope, id);
@@ -110,6 +116,10 @@ export class ControlPlane extends Construct {
     if (!Number.isInteger(buildMinutes) || buildMinutes < 15 || buildMinutes > 480) {
       throw new Error(`ControlPlane: buildTimeout is ${buildTimeout.toHumanString()}; use whole minutes from 15 (a new environment takes 15-25 minutes) to 480 (CodeBuild's limit), e.g. Duration.minutes(60)`);
     }
+    // The engine's whole-execution timeout, and the lock's expiry derived from it: a lock expires
+    // only after every execution that could still report has ended.
+    const engineTimeout = buildTimeout.plus(Duration.minutes(90));
+    this.lockTimeout = engineTimeout.plus(Duration.minutes(LOCK_EXPIRY_MARGIN_MINUTES));
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
 
@@ -342,7 +352,7 @@ export class ControlPlane extends Construct {
       role: engineIdentity.role.withoutPolicyUpdates(),
       logs: { destination: engineLogs, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
-      timeout: buildTimeout.plus(Duration.minutes(90)),
+      timeout: engineTimeout,
     });
 
     // Deployment Requested -> the engine. EventBridge retries a failed StartExecution for 24 h.
@@ -371,12 +381,13 @@ export class ControlPlane extends Construct {
     ];
   }
 
-  /** The management API handler's environment: table, bus and quotas. */
+  /** The management API handler's environment: table, bus, quotas and the lock timeout. */
   public handlerEnvironment(): Record<string, string> {
     return {
       [CONTROL_PLANE_ENV.TABLE]: this.table.tableName,
       [CONTROL_PLANE_ENV.EVENT_BUS]: this.eventBus.eventBusName,
       [CONTROL_PLANE_ENV.QUOTAS]: JSON.stringify(this.quotas),
+      [CONTROL_PLANE_ENV.LOCK_TIMEOUT]: String(this.lockTimeout.toSeconds()),
     };
   }
 

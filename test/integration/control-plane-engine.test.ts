@@ -342,6 +342,7 @@ describe('control plane engine: the synthesized state machine run end to end aga
     const head = await plane.store.getEnvironment('acme', 'dev');
     expect(head).toMatchObject({ state: 'active', deployedConfigVersion: 1 });
     expect(head).not.toHaveProperty('lockDeploymentId');
+    expect(head).not.toHaveProperty('lockExpiresAt');
     const { env, input } = await jobInput(0);
     expect(startBuilds[0].projectName).toBe(PROJECT);
     expect(input).toMatchObject({ deploymentId: createdId, tenantId: 'acme', environmentId: 'dev', configVersion: 1, action: 'create', purge: false, tableName: TABLE, bootstrapQualifier: 'hnb659fds' });

@@ -45,6 +45,15 @@ describe('control plane Lambda entries, configured by their environment', () => 
     await expect(entry({ [CONTROL_PLANE_ENV.TABLE]: 'cp-table', [CONTROL_PLANE_ENV.EVENT_BUS]: 'cp-bus', [CONTROL_PLANE_ENV.QUOTAS]: '{"maxNodes":3}' })).rejects.toThrow(/CONTROL_PLANE_QUOTAS.maxNodes is not a quota/);
   });
 
+  it('refuses to start with a bad CONTROL_PLANE_LOCK_TIMEOUT_SECONDS (a lock that expires too soon would let a deployment overtake a running one)', async () => {
+    for (const bad of ['60', '1.5', 'ten', '999999999']) {
+      await expect(entry({ [CONTROL_PLANE_ENV.TABLE]: 'cp-table', [CONTROL_PLANE_ENV.EVENT_BUS]: 'cp-bus', [CONTROL_PLANE_ENV.QUOTAS]: undefined, [CONTROL_PLANE_ENV.LOCK_TIMEOUT]: bad })).rejects.toThrow(
+        /^CONTROL_PLANE_LOCK_TIMEOUT_SECONDS is "[^"]*"; set it to whole seconds from 1800 to 35100/,
+      );
+    }
+    delete process.env[CONTROL_PLANE_ENV.LOCK_TIMEOUT];
+  });
+
   it('serves the routes with the quotas of its environment; the recorder entry records the deployment', async () => {
     const handler = await entry({ [CONTROL_PLANE_ENV.TABLE]: 'cp-table', [CONTROL_PLANE_ENV.EVENT_BUS]: 'cp-bus', [CONTROL_PLANE_ENV.QUOTAS]: '{"maxEnvironmentsPerTenant":1,"maxNodesPerEnvironment":4}' });
     const created = await handler(event('POST', '/environments/acme/dev', { cidr: '10.10.0.0/16' }));

@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { CONTROL_PLANE_EVENT_SOURCE, ControlPlane, ManagementApi, addManagementStack, parseTenantsConfig } from '../../lib';
+import { parseLockTimeoutSeconds } from '../../lib/contracts/control-plane';
 import { testApp } from '../support/synth';
 
 // The management stack of the production fixture (management.controlPlane set), built with the
@@ -22,6 +23,11 @@ const only = (tpl: Template, type: string, idPart: string): [string, R] => {
 const policyOf = (tpl: Template, identity: string): Statement[] => (only(tpl, 'AWS::IAM::ManagedPolicy', `${identity}Policy`)[1].Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 const actions = (s: Statement) => [s.Action].flat();
 const logicalId = (tpl: Template, type: string, idPart: string) => only(tpl, type, idPart)[0];
+/** The engine's definition as JSON (the Fn::Join's tokens, ARNs inside strings, read as "ARN"). */
+const definitionOf = (tpl: Template, s: Stack): { TimeoutSeconds?: number } => {
+  const def = s.resolve(only(tpl, 'AWS::StepFunctions::StateMachine', 'Engine')[1].Properties.DefinitionString) as string | { 'Fn::Join': [string, unknown[]] };
+  return JSON.parse(typeof def === 'string' ? def : def['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'ARN')).join('')) as { TimeoutSeconds?: number };
+};
 
 describe('the control plane in the management stack', () => {
   const tableId = logicalId(t, 'AWS::DynamoDB::Table', 'ControlPlaneTable');
@@ -145,10 +151,17 @@ describe('the control plane in the management stack', () => {
       CONTROL_PLANE_TABLE: { Ref: tableId },
       EVENT_BUS_NAME: { Ref: busId },
       CONTROL_PLANE_QUOTAS: JSON.stringify({ maxEnvironmentsPerTenant: 5, maxNodesPerEnvironment: 12, allowedInstanceTypes: ['t4g.medium', 't4g.large', 'm7g.large'] }),
+      CONTROL_PLANE_LOCK_TIMEOUT_SECONDS: expect.any(String),
       // The fixture's management stack also serves the web console (ManagementApi.allowBrowserOrigin).
       CORS_ALLOW_ORIGIN: expect.anything(),
     });
     expect(fn.Properties.KmsKeyArn).toEqual({ 'Fn::GetAtt': [logicalId(t, 'AWS::KMS::Key', 'ManagementKey'), 'Arn'] });
+    // A lock expires only after every execution that could still report has ended: the state
+    // machine's whole-execution timeout plus the 15 minute margin.
+    const engineTimeout = definitionOf(t, Stack.of(stack)).TimeoutSeconds;
+    expect(engineTimeout).toBeTypeOf('number');
+    expect(Number(env.CONTROL_PLANE_LOCK_TIMEOUT_SECONDS)).toBe(engineTimeout! + 15 * 60);
+    expect(parseLockTimeoutSeconds(env.CONTROL_PLANE_LOCK_TIMEOUT_SECONDS as string)).toBe(Number(env.CONTROL_PLANE_LOCK_TIMEOUT_SECONDS));
   });
 
   it('wires the recorder like every function of the library: Node.js 24 arm64, one managed policy, its own encrypted log group, tracing', () => {
@@ -189,6 +202,9 @@ describe('ControlPlane props', () => {
     const tpl = build({ bootstrapQualifier: 'tenants1', buildTimeout: Duration.minutes(90) });
     expect(JSON.stringify(policyOf(tpl, 'BuildIdentity')[0].Resource)).toContain(':role/cdk-tenants1-deploy-role-');
     tpl.hasResourceProperties('AWS::CodeBuild::Project', { TimeoutInMinutes: 90 });
+    // The engine's timeout and the lock's expiry follow the build's: (90 + 90) min, + 15 min.
+    expect(definitionOf(tpl, Stack.of(stack)).TimeoutSeconds).toBe(180 * 60);
+    expect((only(tpl, 'AWS::Lambda::Function', 'MHandler')[1].Properties.Environment as { Variables: Record<string, string> }).Variables.CONTROL_PLANE_LOCK_TIMEOUT_SECONDS).toBe(String(195 * 60));
     const s = new Stack(testApp(), 'D');
     new ManagementApi(s, 'M', { removalPolicy: RemovalPolicy.DESTROY, controlPlane: {} });
     const d = Template.fromStack(s);

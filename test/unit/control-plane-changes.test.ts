@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { explicitNodes, mergePatch, quotaRefusals, refusedChanges, validateEnvironmentBody } from '../../lambda/management/control-plane/environment-changes';
 import { EnvironmentConfig } from '../../lib/config/tenant-config';
-import { DEFAULT_CONTROL_PLANE_QUOTAS, parseControlPlaneQuotas } from '../../lib/contracts/control-plane';
+import { DEFAULT_CONTROL_PLANE_QUOTAS, MAX_LOCK_TIMEOUT_SECONDS, parseControlPlaneQuotas, parseLockTimeoutSeconds } from '../../lib/contracts/control-plane';
+import { abandonedReason, lockExpiry } from '../../lambda/management/control-plane/config-store';
 
 /** A production-like environment: pinned account, region and zones, two members, a node group. */
 const prod: EnvironmentConfig = {
@@ -133,5 +134,20 @@ describe('quotas', () => {
 describe('explicitNodes', () => {
   it('writes out the default chain\'s nodes so one can be added', () => {
     expect(explicitNodes(undefined).map((n) => `${n.id}:${n.role}:${n.member}`)).toEqual(['validator-1:validator:default', 'validator-2:validator:default', 'validator-3:validator:default', 'validator-4:validator:default']);
+  });
+
+  it('reads CONTROL_PLANE_LOCK_TIMEOUT_SECONDS: whole seconds from 30 minutes to the longest engine + margin; unset -> the longest', () => {
+    expect(parseLockTimeoutSeconds('9900')).toBe(9900);
+    expect(parseLockTimeoutSeconds(undefined)).toBe(MAX_LOCK_TIMEOUT_SECONDS);
+    expect(MAX_LOCK_TIMEOUT_SECONDS).toBe((480 + 90 + 15) * 60);
+    for (const bad of ['1799', '35101', '-9900', '9900.5', '9e3', '0x100', 'abc']) expect(() => parseLockTimeoutSeconds(bad)).toThrow(/CONTROL_PLANE_LOCK_TIMEOUT_SECONDS is .*whole seconds from 1800 to 35100/);
+  });
+
+  it('a lock expires at lockExpiresAt, or (written before expiry existed) lockTimeout after lockedAt; the abandoned reason names both', () => {
+    expect(lockExpiry(undefined, 9900)).toBeUndefined();
+    expect(lockExpiry({ lockedAt: '2026-01-01T00:00:00.000Z' }, 9900)).toBeUndefined();
+    expect(lockExpiry({ lockDeploymentId: 'd-1', lockedAt: '2026-01-01T00:00:00.000Z', lockExpiresAt: '2026-01-01T02:45:00.000Z' }, 60)?.toISOString()).toBe('2026-01-01T02:45:00.000Z');
+    expect(lockExpiry({ lockDeploymentId: 'd-1', lockedAt: '2026-01-01T00:00:00.000Z' }, 9900)?.toISOString()).toBe('2026-01-01T02:45:00.000Z');
+    expect(abandonedReason(9900, new Date('2026-01-01T02:45:00.000Z'))).toBe('abandoned: the engine did not report within 165 minutes (lock expired at 2026-01-01T02:45:00.000Z)');
   });
 });

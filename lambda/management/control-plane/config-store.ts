@@ -9,7 +9,7 @@
  *
  * | PK                          | SK                         | what                                              |
  * |-----------------------------|----------------------------|---------------------------------------------------|
- * | `TENANT#<t>`                | `ENV#<e>`                  | environment head: state (active / deleted), configVersion (latest), deployedConfigVersion, cidr, nodeCount, lockDeploymentId + lockedAt (the lock), createdAt, updatedAt, deletedAt, purged |
+ * | `TENANT#<t>`                | `ENV#<e>`                  | environment head: state (active / deleted), configVersion (latest), deployedConfigVersion, cidr, nodeCount, lockDeploymentId + lockedAt + lockExpiresAt (the lock), createdAt, updatedAt, deletedAt, purged |
  * | `TENANT#<t>`                | `QUOTA`                    | the tenant's count of environments that are not deleted (`environments`) |
  * | `ENV#<t>#<e>`               | `CONFIG#<v, 10 digits>`    | config version v: `config` (the EnvironmentConfig as JSON text, exactly tenants.json's environment), deploymentId, createdAt |
  * | `ENV#<t>#<e>`               | `DEPLOYMENT#<deploymentId>`| a deployment: the {@link Deployment} fields, history as a list |
@@ -18,12 +18,18 @@
  * Every change that takes the lock is one TransactWriteItems: the head (conditional on no lock and
  * the config version read), the new config version, the deployment, the idempotency record and,
  * for a create, the tenant's count (conditional on the quota). Deployment ids sort by time.
+ *
+ * A lock expires at `lockExpiresAt` (lockedAt + the engine's whole-execution timeout + a margin;
+ * times are written by `Date.toISOString()` only, so they compare as strings). A change that finds
+ * an expired lock takes it over in its own transaction, conditional on the same lock still being
+ * there and expired, and marks the abandoned deployment failed (the recorder then ignores any
+ * late report of it: a failed deployment never changes again).
  */
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { EnvironmentConfig } from '../../../lib/config/tenant-config';
-import { Deployment, DeploymentAction, DeploymentHistoryEntry, DeploymentStatus } from '../../../lib/contracts/control-plane';
+import { ABANDONED_REASON_PREFIX, Deployment, MAX_LOCK_TIMEOUT_SECONDS, DeploymentAction, DeploymentHistoryEntry, DeploymentStatus } from '../../../lib/contracts/control-plane';
 
 /**
  * The DynamoDB document SDK, loaded when a store is made (the management API's other routes start
@@ -50,6 +56,8 @@ export interface EnvironmentHead {
   /** The running deployment (the environment's lock). */
   readonly lockDeploymentId?: string;
   readonly lockedAt?: string;
+  /** When the lock expires (ISO 8601, `toISOString()`); a lock taken before expiry existed has none (see {@link lockExpiry}). */
+  readonly lockExpiresAt?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly deletedAt?: string;
@@ -87,12 +95,19 @@ export interface DeploymentRequest {
   readonly stackName: string;
   /** For a create: the tenant's environment quota (the count is raised conditionally). */
   readonly maxEnvironments?: number;
+  /** Seconds until the lock taken expires (CONTROL_PLANE_LOCK_TIMEOUT_SECONDS). @default MAX_LOCK_TIMEOUT_SECONDS */
+  readonly lockTimeoutSeconds?: number;
+  /**
+   * The expired lock the caller read (see {@link lockExpiry}): taken over, conditional on it still
+   * being held by that deployment and expired; the deployment is marked failed (abandoned).
+   */
+  readonly expiredLock?: { readonly deploymentId: string };
   readonly idempotency?: { readonly key: string; readonly requestHash: string; readonly answer: (d: Deployment) => { status: number; body: string } };
 }
 
 /** Why a deployment request was not recorded. */
 export type DeploymentConflict =
-  | { readonly kind: 'locked'; readonly deploymentId?: string }
+  | { readonly kind: 'locked'; readonly deploymentId?: string; readonly lockExpiresAt?: string }
   | { readonly kind: 'changed' }
   | { readonly kind: 'quota'; readonly environments: number }
   | { readonly kind: 'idempotent'; readonly record: IdempotencyRecord };
@@ -103,6 +118,23 @@ const envPk = (t: string, e: string) => `ENV#${t}#${e}`;
 const versionKey = (t: string, e: string, v: number) => ({ PK: envPk(t, e), SK: `CONFIG#${String(v).padStart(10, '0')}` });
 const deploymentKey = (t: string, e: string, id: string) => ({ PK: envPk(t, e), SK: `DEPLOYMENT#${id}` });
 const idempotencyKey = (t: string, e: string, key: string) => ({ PK: `IDEMPOTENCY#${t}#${e}`, SK: `KEY#${key}` });
+
+/**
+ * When the head's lock expires (undefined: no lock). A lock written before locks had an expiry has
+ * no `lockExpiresAt`: it expires `lockTimeoutSeconds` after `lockedAt`.
+ */
+export function lockExpiry(head: Pick<EnvironmentHead, 'lockDeploymentId' | 'lockedAt' | 'lockExpiresAt'> | undefined, lockTimeoutSeconds: number): Date | undefined {
+  if (!head?.lockDeploymentId) return undefined;
+  if (head.lockExpiresAt) return new Date(head.lockExpiresAt);
+  const lockedAt = head.lockedAt ? Date.parse(head.lockedAt) : NaN;
+  // No readable time at all: treat it as taken at the epoch (long expired) rather than locked forever.
+  return new Date((Number.isNaN(lockedAt) ? 0 : lockedAt) + lockTimeoutSeconds * 1000);
+}
+
+/** The reason an abandoned deployment is failed with. */
+export function abandonedReason(lockTimeoutSeconds: number, expiredAt: Date): string {
+  return `${ABANDONED_REASON_PREFIX}the engine did not report within ${Math.round(lockTimeoutSeconds / 60)} minutes (lock expired at ${expiredAt.toISOString()})`;
+}
 
 /** A new deployment id (DEPLOYMENT_ID_PATTERN): `d-` + UTC time to the millisecond + 8 random hex digits (sorts by time). */
 export function newDeploymentId(now: Date): string {
@@ -215,7 +247,9 @@ export class ConfigStore {
    * Records a queued deployment, takes the environment's lock and (create / update) stores the new
    * config version, all in one transaction. Returns the deployment, or why it was not recorded.
    */
-  async requestDeployment(req: DeploymentRequest): Promise<{ deployment: Deployment } | { conflict: DeploymentConflict }> {
+  async requestDeployment(
+    req: DeploymentRequest,
+  ): Promise<{ deployment: Deployment; abandoned?: { deployment: Deployment; previousStatus: DeploymentStatus } } | { conflict: DeploymentConflict }> {
     const { tenantId: t, environmentId: e } = req;
     const now = this.now();
     const at = now.toISOString();
@@ -236,11 +270,28 @@ export class ConfigStore {
     };
     const T = this.tableName;
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [];
-    const kinds: ('head' | 'version' | 'deployment' | 'idempotency' | 'quota')[] = [];
+    const kinds: ('head' | 'version' | 'deployment' | 'abandoned' | 'idempotency' | 'quota')[] = [];
     const config = req.config;
-    const values: Record<string, unknown> = { ':lock': deploymentId, ':at': at, ':prev': req.expectedConfigVersion };
-    let set = 'lockDeploymentId = :lock, lockedAt = :at, updatedAt = :at';
+    const lockTimeoutSeconds = req.lockTimeoutSeconds ?? MAX_LOCK_TIMEOUT_SECONDS;
+    if (!Number.isInteger(lockTimeoutSeconds) || lockTimeoutSeconds <= 0) throw new Error(`lockTimeoutSeconds must be a positive whole number, got ${lockTimeoutSeconds}`);
+    const expiresAt = new Date(now.getTime() + lockTimeoutSeconds * 1000).toISOString();
+    const values: Record<string, unknown> = { ':lock': deploymentId, ':at': at, ':exp': expiresAt, ':prev': req.expectedConfigVersion };
+    let set = 'lockDeploymentId = :lock, lockedAt = :at, lockExpiresAt = :exp, updatedAt = :at';
     let condition = 'attribute_not_exists(lockDeploymentId) AND ';
+    // Taking over an expired lock: only that lock, and only while it is still expired (a lock
+    // without lockExpiresAt expires lockTimeoutSeconds after lockedAt).
+    let abandoned: { before: Deployment; entry: DeploymentHistoryEntry } | undefined;
+    if (req.expiredLock) {
+      const staleBefore = new Date(now.getTime() - lockTimeoutSeconds * 1000).toISOString();
+      condition = 'lockDeploymentId = :abandoned AND (lockExpiresAt < :at OR (attribute_not_exists(lockExpiresAt) AND (attribute_not_exists(lockedAt) OR lockedAt < :stale))) AND ';
+      Object.assign(values, { ':abandoned': req.expiredLock.deploymentId, ':stale': staleBefore });
+      const before = await this.getDeployment(t, e, req.expiredLock.deploymentId);
+      if (before && (before.status === 'queued' || before.status === 'deploying')) {
+        const head = await this.getEnvironment(t, e);
+        const expiredAt = lockExpiry(head?.lockDeploymentId === before.deploymentId ? head : { lockDeploymentId: before.deploymentId, lockedAt: before.createdAt }, lockTimeoutSeconds)!;
+        abandoned = { before, entry: { status: 'failed', at, reason: abandonedReason(lockTimeoutSeconds, expiredAt) } };
+      }
+    }
     if (req.action === 'create') {
       set += ', tenantId = :t, environmentId = :e, #state = :active, configVersion = :v, cidr = :cidr, nodeCount = :n, createdAt = :at REMOVE deletedAt, purged, deployedConfigVersion';
       condition += '(attribute_not_exists(PK) OR (#state = :deleted AND configVersion = :prev))';
@@ -259,6 +310,21 @@ export class ConfigStore {
     }
     items.push({ Put: { TableName: T, Item: { ...deploymentKey(t, e, deploymentId), ...deployment }, ConditionExpression: 'attribute_not_exists(PK)' } });
     kinds.push('deployment');
+    if (abandoned) {
+      // Fails the abandoned deployment, conditional on the status that was read (a late report in
+      // between cancels the whole transaction: the change is answered 409 ConcurrentChange).
+      items.push({
+        Update: {
+          TableName: T,
+          Key: deploymentKey(t, e, abandoned.before.deploymentId),
+          UpdateExpression: 'SET #status = :failed, updatedAt = :at, reason = :r, history = list_append(history, :h)',
+          ConditionExpression: '#status = :was',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':failed': 'failed', ':at': at, ':r': abandoned.entry.reason, ':h': [abandoned.entry], ':was': abandoned.before.status },
+        },
+      });
+      kinds.push('abandoned');
+    }
     if (req.idempotency) {
       const answer = req.idempotency.answer(deployment);
       const nowSec = Math.floor(now.getTime() / 1000);
@@ -287,7 +353,9 @@ export class ConfigStore {
     try {
       // The token makes the SDK's retry of a transaction that committed (e.g. after a 500) a no-op.
       await this.doc.send(new this.sdk.TransactWriteCommand({ TransactItems: items, ClientRequestToken: deploymentId }));
-      return { deployment };
+      if (!abandoned) return { deployment };
+      const failed = (await this.getDeployment(t, e, abandoned.before.deploymentId))!;
+      return { deployment, abandoned: { deployment: failed, previousStatus: abandoned.before.status } };
     } catch (err) {
       if ((err as Error).name !== 'TransactionCanceledException') throw err;
       const reasons = (err as TransactionCanceledException).CancellationReasons ?? [];
@@ -299,12 +367,18 @@ export class ConfigStore {
       }
       // A transaction in flight on the same items (TransactionConflict) commits or fails in
       // moments: wait for it briefly so that the answer can name the deployment that won.
+      // The abandoned deployment moved (a late report) while its lock was being taken over (when
+      // the lock itself moved, another change took it over: answered below, naming it).
+      if (failed.has('abandoned') && !failed.has('head')) return { conflict: { kind: 'changed' } };
       let head = await this.getEnvironment(t, e);
       for (let i = 0; i < 5 && !head?.lockDeploymentId && reasons.some((r) => r.Code === 'TransactionConflict'); i++) {
         await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** i));
         head = await this.getEnvironment(t, e);
       }
-      if (head?.lockDeploymentId) return { conflict: { kind: 'locked', deploymentId: head.lockDeploymentId } };
+      if (head?.lockDeploymentId) {
+        const expiry = lockExpiry(head, lockTimeoutSeconds);
+        return { conflict: { kind: 'locked', deploymentId: head.lockDeploymentId, ...(expiry ? { lockExpiresAt: expiry.toISOString() } : {}) } };
+      }
       if (failed.has('quota')) {
         const q = await this.doc.send(new this.sdk.GetCommand({ TableName: T, Key: quotaKey(t), ConsistentRead: true }));
         return { conflict: { kind: 'quota', environments: Number(q.Item?.environments ?? 0) } };
@@ -373,7 +447,7 @@ export class ConfigStore {
         Update: {
           TableName: T,
           Key: headKey(tenantId, environmentId),
-          UpdateExpression: `SET ${hset} REMOVE lockDeploymentId, lockedAt`,
+          UpdateExpression: `SET ${hset} REMOVE lockDeploymentId, lockedAt, lockExpiresAt`,
           ConditionExpression: 'lockDeploymentId = :id',
           ...(hset.includes('#state') ? { ExpressionAttributeNames: { '#state': 'state' } } : {}),
           ExpressionAttributeValues: hv,
@@ -407,7 +481,7 @@ export class ConfigStore {
         new this.sdk.UpdateCommand({
           TableName: this.tableName,
           Key: headKey(tenantId, environmentId),
-          UpdateExpression: 'REMOVE lockDeploymentId, lockedAt',
+          UpdateExpression: 'REMOVE lockDeploymentId, lockedAt, lockExpiresAt',
           ConditionExpression: 'lockDeploymentId = :id',
           ExpressionAttributeValues: { ':id': deploymentId },
         }),

@@ -10,10 +10,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ChainNode } from '../../../lib/chain/chain-spec';
 import { EnvironmentConfig, environmentStackName } from '../../../lib/config/tenant-config';
-import { CONTROL_PLANE_DETAIL_TYPES, CONTROL_PLANE_EVENT_SOURCE, ControlPlaneQuotas, DEPLOYMENT_ID_PATTERN, Deployment } from '../../../lib/contracts/control-plane';
+import { CONTROL_PLANE_DETAIL_TYPES, CONTROL_PLANE_EVENT_SOURCE, ControlPlaneQuotas, DEPLOYMENT_ID_PATTERN, Deployment, MAX_LOCK_TIMEOUT_SECONDS } from '../../../lib/contracts/control-plane';
 import { ID_HINT, ID_PATTERN } from '../../../lib/contracts/ids';
 import { ApiError, ProxyResult, json } from '../api-error';
-import { ConfigStore, DeploymentConflict, DeploymentRequest } from './config-store';
+import { ConfigStore, DeploymentConflict, DeploymentRequest, EnvironmentHead, lockExpiry } from './config-store';
 import { BodyProblem, explicitNodes, mergePatch, quotaRefusals, refusedChanges, validateEnvironmentBody } from './environment-changes';
 
 /** What the lifecycle routes need (the handler builds it from CONTROL_PLANE_TABLE, EVENT_BUS_NAME, CONTROL_PLANE_QUOTAS). */
@@ -21,6 +21,11 @@ export interface ControlPlaneDeps {
   readonly tableName: string;
   readonly eventBusName: string;
   readonly quotas: ControlPlaneQuotas;
+  /**
+   * Seconds after which an environment's lock expires (CONTROL_PLANE_LOCK_TIMEOUT_SECONDS: the
+   * engine's whole-execution timeout plus a margin). @default MAX_LOCK_TIMEOUT_SECONDS
+   */
+  readonly lockTimeoutSeconds?: number;
   /** The DynamoDB client, created on first use. */
   readonly dynamodb: () => Promise<DynamoDBClient>;
   /** The EventBridge client, created on first use. */
@@ -180,12 +185,29 @@ function badConfig(problems: readonly BodyProblem[]): never {
 
 const envName = (ctx: Ctx) => `${ctx.tenantId}/${ctx.environmentId}`;
 
-function inProgress(ctx: Ctx, deploymentId: string | undefined): never {
+const lockTimeout = (ctx: Ctx) => ctx.cp.lockTimeoutSeconds ?? MAX_LOCK_TIMEOUT_SECONDS;
+
+function inProgress(ctx: Ctx, deploymentId: string | undefined, lockExpiresAt: string | undefined): never {
   throw new ApiError(
     409,
     'DeploymentInProgress',
-    `deployment ${deploymentId ?? '(unknown)'} of ${envName(ctx)} is running; one deployment runs per environment at a time: wait for it (GET /environments/${envName(ctx)}/deployments/${deploymentId ?? ''}) and retry`,
+    `deployment ${deploymentId ?? '(unknown)'} of ${envName(ctx)} is running; one deployment runs per environment at a time: wait for it (GET /environments/${envName(ctx)}/deployments/${deploymentId ?? ''}) and retry${
+      lockExpiresAt ? `; if the engine never reports, its lock expires at ${lockExpiresAt} and the next change fails it as abandoned` : ''
+    }`,
+    undefined,
+    { ...(deploymentId ? { deploymentId } : {}), ...(lockExpiresAt ? { lockExpiresAt } : {}) },
   );
+}
+
+/**
+ * The head's lock: 409 while it is held and not expired; an expired lock is returned, for the
+ * change to take over (the abandoned deployment is failed in the same transaction).
+ */
+function checkLock(ctx: Ctx, head: EnvironmentHead | undefined): { deploymentId: string } | undefined {
+  if (!head?.lockDeploymentId) return undefined;
+  const expiry = lockExpiry(head, lockTimeout(ctx))!;
+  if (expiry.getTime() > (ctx.cp.now ?? (() => new Date()))().getTime()) inProgress(ctx, head.lockDeploymentId, expiry.toISOString());
+  return { deploymentId: head.lockDeploymentId };
 }
 
 async function getConfig(ctx: Ctx, version: string | undefined): Promise<ProxyResult> {
@@ -220,7 +242,7 @@ function checkChange(before: EnvironmentConfig, after: EnvironmentConfig): void 
 
 async function createEnvironment(ctx: Ctx, body: Record<string, unknown>, idem: Idem | undefined): Promise<ProxyResult> {
   const head = await ctx.store.getEnvironment(ctx.tenantId, ctx.environmentId);
-  if (head?.lockDeploymentId) inProgress(ctx, head.lockDeploymentId);
+  const expiredLock = checkLock(ctx, head);
   if (head?.state === 'active') {
     throw new ApiError(409, 'EnvironmentExists', `environment ${envName(ctx)} exists (config version ${head.configVersion}); change it with PATCH /environments/${envName(ctx)}`);
   }
@@ -230,7 +252,7 @@ async function createEnvironment(ctx: Ctx, body: Record<string, unknown>, idem: 
   const max = ctx.cp.quotas.maxEnvironmentsPerTenant;
   if (others.length >= max) throw quotaEnvironments(ctx, others.length);
   checkQuotas(ctx, undefined, checked.config);
-  const deployment = await request(ctx, idem, { action: 'create', expectedConfigVersion: head?.configVersion ?? 0, config: checked.config, maxEnvironments: max }, (d) => ({
+  const deployment = await request(ctx, idem, { action: 'create', expectedConfigVersion: head?.configVersion ?? 0, config: checked.config, maxEnvironments: max, expiredLock }, (d) => ({
     status: 201,
     body: { deploymentId: d.deploymentId, environment: { tenantId: ctx.tenantId, environmentId: ctx.environmentId }, configVersion: d.configVersion, status: d.status },
   }));
@@ -247,8 +269,8 @@ async function current(ctx: Ctx) {
   if (!cur) {
     throw new ApiError(404, 'NotFound', `environment ${envName(ctx)} has no stored config; create it with POST /environments/${envName(ctx)} (an environment deployed from tenants.json is imported the same way)`);
   }
-  if (cur.head.lockDeploymentId) inProgress(ctx, cur.head.lockDeploymentId);
-  return cur;
+  const expiredLock = checkLock(ctx, cur.head);
+  return { ...cur, expiredLock };
 }
 
 /** Validates, guards and records a change of the stored config (PATCH and the node routes). */
@@ -259,7 +281,7 @@ async function change(ctx: Ctx, idem: Idem | undefined, cur: Awaited<ReturnType<
   checkQuotas(ctx, cur.stored.config, checked.config);
   const unchanged = JSON.stringify(checked.config) === JSON.stringify(cur.stored.config);
   // An unchanged config deploys the stored version again (e.g. after a failed deployment).
-  return request(ctx, idem, { action: 'update', expectedConfigVersion: cur.head.configVersion, ...(unchanged ? {} : { config: checked.config }) }, (d) => ({
+  return request(ctx, idem, { action: 'update', expectedConfigVersion: cur.head.configVersion, expiredLock: cur.expiredLock, ...(unchanged ? {} : { config: checked.config }) }, (d) => ({
     status: 202,
     body: { deploymentId: d.deploymentId, configVersion: d.configVersion, status: d.status },
   }));
@@ -304,14 +326,14 @@ async function deleteEnvironment(ctx: Ctx, query: Record<string, string | undefi
   }
   if (!purge && query.confirm !== undefined) throw new ApiError(400, 'BadRequest', 'confirm is only used with purge=true; leave it out to delete and keep the data per removalPolicy', 'confirm');
   const cur = await current(ctx);
-  return request(ctx, idem, { action: 'delete', purge, expectedConfigVersion: cur.head.configVersion }, (d) => ({ status: 202, body: { deploymentId: d.deploymentId, status: d.status } }));
+  return request(ctx, idem, { action: 'delete', purge, expectedConfigVersion: cur.head.configVersion, expiredLock: cur.expiredLock }, (d) => ({ status: 202, body: { deploymentId: d.deploymentId, status: d.status } }));
 }
 
 /** Records the deployment (with the lock) and hands it to the engine; answers the conflicts. */
 async function request(
   ctx: Ctx,
   idem: Idem | undefined,
-  req: Omit<DeploymentRequest, 'tenantId' | 'environmentId' | 'stackName' | 'idempotency'>,
+  req: Omit<DeploymentRequest, 'tenantId' | 'environmentId' | 'stackName' | 'idempotency' | 'lockTimeoutSeconds'>,
   answer: (d: Deployment) => { status: number; body: unknown },
 ): Promise<ProxyResult> {
   const out = await ctx.store.requestDeployment({
@@ -319,10 +341,22 @@ async function request(
     tenantId: ctx.tenantId,
     environmentId: ctx.environmentId,
     stackName: environmentStackName(ctx.tenantId, ctx.environmentId),
+    lockTimeoutSeconds: lockTimeout(ctx),
     ...(idem ? { idempotency: { ...idem, answer: (d: Deployment) => ({ status: answer(d).status, body: JSON.stringify(answer(d).body) }) } } : {}),
   });
   if ('conflict' in out) return conflict(ctx, out.conflict, idem);
   const { deployment } = out;
+  if (out.abandoned) {
+    // The abandoned deployment was failed with the lock's takeover: tell the bus, as the recorder would have.
+    const a = out.abandoned.deployment;
+    ctx.log({ msg: 'deployment abandoned', tenant: ctx.tenantId, environment: ctx.environmentId, deploymentId: a.deploymentId, previousStatus: out.abandoned.previousStatus, reason: a.reason, takenOverBy: deployment.deploymentId });
+    try {
+      await publish(ctx.cp, CONTROL_PLANE_DETAIL_TYPES.STATUS_CHANGED, { ...a, previousStatus: out.abandoned.previousStatus });
+    } catch (e) {
+      // Recorded in the table either way; the new deployment goes ahead.
+      ctx.log({ msg: 'abandoned deployment event not published', deploymentId: a.deploymentId, error: (e as Error).name });
+    }
+  }
   try {
     await publish(ctx.cp, CONTROL_PLANE_DETAIL_TYPES.REQUESTED, deployment);
   } catch (e) {
@@ -343,7 +377,7 @@ function conflict(ctx: Ctx, c: DeploymentConflict, idem: Idem | undefined): Prox
     case 'idempotent':
       return replay(c.record, idem!.requestHash, idem!.key);
     case 'locked':
-      return inProgress(ctx, c.deploymentId);
+      return inProgress(ctx, c.deploymentId, c.lockExpiresAt);
     case 'quota':
       throw quotaEnvironments(ctx, c.environments);
     case 'changed':
