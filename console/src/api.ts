@@ -8,6 +8,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { EnvironmentRegistrationValue } from '../../lib/contracts/registration-format';
 import type { CredentialUrl } from '../../lib/contracts/connection-snippets';
+import type { CredentialSummary } from '../../lib/contracts/credential-summary';
 import type { AwsCredentials } from './auth/cognito';
 
 export class ApiError extends Error {
@@ -32,17 +33,8 @@ export interface NodeSummary {
   readonly endpoints?: { readonly https: string; readonly wss: string };
 }
 
-export interface Credential {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly environmentId: string;
-  readonly memberId: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly revoked: boolean;
-  readonly revokedAt?: string;
-  readonly description?: string;
-}
+/** A credential as the API lists it (never the hash, never the secret). */
+export type Credential = CredentialSummary;
 
 export interface SecretAnswer {
   readonly credential: Credential;

@@ -17,18 +17,9 @@ import {
   newCredentialSecret,
 } from '../../lib/contracts/credential-format';
 
-/** A credential as callers see it: never the hash, never the secret. */
-export interface CredentialSummary {
-  readonly id: string;
-  readonly tenantId: string;
-  readonly environmentId: string;
-  readonly memberId: string;
-  readonly createdAt: string;
-  readonly expiresAt: string;
-  readonly revoked: boolean;
-  readonly revokedAt?: string;
-  readonly description?: string;
-}
+/** A credential as callers see it (lib/contracts/credential-format.ts; the console reads the same shape). */
+export type { CredentialSummary } from '../../lib/contracts/credential-summary';
+import type { CredentialSummary } from '../../lib/contracts/credential-summary';
 
 export interface CredentialServiceOptions {
   readonly secretsManager: SecretsManagerClient;

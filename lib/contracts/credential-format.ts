@@ -101,3 +101,5 @@ export interface StoredCredential {
   readonly revokedAt?: string;
   readonly description?: string;
 }
+
+export type { CredentialSummary } from './credential-summary';

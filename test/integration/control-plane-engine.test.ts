@@ -15,7 +15,7 @@ import { addManagementStack, parseTenantsConfig } from '../../lib';
 import { CONTROL_PLANE_EVENT_SOURCE, Deployment, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
 import { AslUnsupported, ExecutionResult, Json, StatesError, TaskResource, runStateMachine } from '../support/asl';
-import { MOTO_REGION, MotoServer, freePort, startMoto } from '../support/moto';
+import { MOTO_REGION, MotoServer, freePort, startMoto, motoJson as motoJsonCall } from '../support/moto';
 import { testApp } from '../support/synth';
 
 /**
@@ -114,20 +114,7 @@ describe('control plane engine: the synthesized state machine run end to end aga
   const recorderCalls: RecorderInput[] = [];
   const logs: Record<string, unknown>[] = [];
 
-  const motoJson = async (service: string, target: string, body: unknown) => {
-    const res = await fetch(moto.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': target,
-        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${target}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-  };
+  const motoJson = (service: string, target: string, body: unknown) => motoJsonCall(moto.endpoint, service, target, body);
   type BusEvent = { 'detail-type': string; source: string; detail: Deployment & { previousStatus?: string } } & Obj;
   const delivered = async (logGroupName: string): Promise<BusEvent[]> => {
     const out = (await motoJson('logs', 'Logs_20140328.FilterLogEvents', { logGroupName })) as { events?: { message: string }[] };

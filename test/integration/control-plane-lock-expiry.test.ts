@@ -7,7 +7,7 @@ import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/manag
 import { handleRecorder, RecorderDeps } from '../../lambda/management/control-plane/recorder';
 import { CONTROL_PLANE_EVENT_SOURCE, Deployment, LOCK_EXPIRY_MARGIN_MINUTES, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
-import { MOTO_REGION, MotoServer, startMoto } from '../support/moto';
+import { MOTO_REGION, MotoServer, startMoto, motoJson as motoJsonCall } from '../support/moto';
 
 /**
  * The environment lock's expiry against moto (DynamoDB, EventBridge with a real rule delivering
@@ -27,20 +27,7 @@ describe('control plane: an environment lock expires after the engine timeout + 
   const logs: Record<string, unknown>[] = [];
   const LOG_GROUP = '/aws/events/lock-expiry';
 
-  const motoJson = async (service: string, target: string, body: unknown) => {
-    const res = await fetch(moto.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': target,
-        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${target}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-  };
+  const motoJson = (service: string, target: string, body: unknown) => motoJsonCall(moto.endpoint, service, target, body);
   const eventsOf = async (deploymentId: string): Promise<{ type: string; detail: Deployment & { previousStatus?: string } }[]> => {
     const out = (await motoJson('logs', 'Logs_20140328.FilterLogEvents', { logGroupName: LOG_GROUP })) as { events?: { message: string }[] };
     return (out.events ?? [])

@@ -11,7 +11,7 @@ import { EnvironmentConfig, environmentStackName } from '../../lib/config/tenant
 import { CONTROL_PLANE_EVENT_SOURCE, Deployment, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
 import { serveManagementApi } from '../../lib/local/management-server';
-import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, startMoto } from '../support/moto';
+import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, startMoto, motoJson as motoJsonCall } from '../support/moto';
 
 /**
  * The lifecycle routes and the recorder against a real moto server (DynamoDB, EventBridge,
@@ -31,21 +31,7 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
   const recordedEvents = new Map<string, StackEvent[]>();
   const LOG_GROUP = '/aws/events/control-plane';
 
-  /** A JSON-protocol call to moto (CloudWatch Logs has no SDK client here). */
-  const motoJson = async (service: string, target: string, body: unknown) => {
-    const res = await fetch(moto.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': target,
-        authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
-      },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${target}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-  };
+  const motoJson = (service: string, target: string, body: unknown) => motoJsonCall(moto.endpoint, service, target, body);
   /** The events the bus delivered (through a real rule to a log group), by detail-type. */
   const busEvents = async (): Promise<{ type: string; detail: Deployment & { previousStatus?: string } }[]> => {
     const out = (await motoJson('logs', 'Logs_20140328.FilterLogEvents', { logGroupName: LOG_GROUP })) as { events?: { message: string }[] };

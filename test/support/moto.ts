@@ -57,3 +57,22 @@ export function envFor(endpoint: string): Record<string, string> {
     AWS_ENDPOINT_URL: endpoint,
   };
 }
+
+/**
+ * One call of an AWS JSON-protocol API on moto (x-amz-json-1.1; for services without an SDK
+ * client here, e.g. CloudWatch Logs): moto checks no signature, so a placeholder one is sent.
+ */
+export async function motoJson(endpoint: string, service: string, target: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': target,
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/20260101/${MOTO_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${target}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+}
