@@ -16,9 +16,9 @@ import {
   VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { CognitoIdentityClient, CreateIdentityPoolCommand, GetCredentialsForIdentityCommand, GetIdCommand } from '@aws-sdk/client-cognito-identity';
-import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialService } from '../../lambda/credentials/credential-service';
@@ -27,11 +27,11 @@ import { ManagementDeps } from '../../lambda/management/api';
 import { handleRecorder } from '../../lambda/management/control-plane/recorder';
 import { prebuiltAssetDir } from '../../lib/assets/prebuilt-assets';
 import { RecorderInput } from '../../lib/contracts/control-plane';
-import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib/contracts/registration-format';
 import { LocalControlPlane, createLocalControlPlane } from '../../lib/local/control-plane';
 import { LocalSessionCredentials, ManagementServer, serveManagementApi } from '../../lib/local/management-server';
 import { ensureChromium } from '../support/chromium';
 import { ConsoleServer, serveConsole, totp } from '../support/console-server';
+import { seedEnvironments } from '../support/management-fixture';
 import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, startMoto } from '../support/moto';
 
 // The web console (dist/assets/console, built by scripts/build-assets.ts) in a real Chromium
@@ -81,19 +81,6 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
   let credentialId = '';
   const started = Date.now();
 
-  const registration = (tenantId: string, environmentId: string, nodes: Record<string, string>, extra: Partial<EnvironmentRegistrationValue> = {}): EnvironmentRegistrationValue => ({
-    tenantId,
-    environmentId,
-    stackName: `${tenantId}-${environmentId}`,
-    region: MOTO_REGION,
-    account: '123456789012',
-    vpcId: 'vpc-12345678',
-    kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/x',
-    credentialSecretPrefix: `blockchain-tenancy/${tenantId}/${environmentId}/credentials/`,
-    issuerFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:issuer-${tenantId}-${environmentId}`,
-    nodes,
-    ...extra,
-  });
 
   beforeAll(async () => {
     rmSync(ARTIFACTS, { recursive: true, force: true });
@@ -111,24 +98,7 @@ describe('web console in Chromium: Cognito sign-in (moto), management API (real 
       return next(args);
     }, { step: 'initialize', name: 'recordCalls' });
     const sm = new SecretsManagerClient(moto.clientConfig);
-    for (const r of [
-      registration('acme', 'dev', { 'validator-1': 'acme', 'validator-2': 'acme', 'globex-1': 'globex' }, { domainName: 'dev.acme.example.com' }),
-      registration('acme', 'prod', { 'prod-1': 'acme' }),
-    ]) {
-      await ssm.send(new PutParameterCommand({ Name: `${REGISTRATION_PREFIX}${r.tenantId}/${r.environmentId}`, Type: 'String', Value: JSON.stringify(r) }));
-    }
-    for (const [env, node] of [['dev', 'validator-1'], ['dev', 'validator-2'], ['dev', 'globex-1'], ['prod', 'prod-1']]) {
-      const out = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: 'ami-12c6146b',
-          MinCount: 1,
-          MaxCount: 1,
-          InstanceType: 't4g.medium',
-          TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'blockchain-tenancy:tenant', Value: 'acme' }, { Key: 'blockchain-tenancy:environment', Value: env }, { Key: 'blockchain-tenancy:node', Value: node }] }],
-        }),
-      );
-      instances[node] = out.Instances![0].InstanceId!;
-    }
+    Object.assign(instances, await seedEnvironments(ssm, ec2));
     const services = new Map<string, CredentialService>();
     plane = await createLocalControlPlane(moto.clientConfig);
     const deps: ManagementDeps = {

@@ -7,33 +7,21 @@ import { join } from 'node:path';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../bin/cli';
 import { handleIssuer } from '../../lambda/issuer/handler';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
-import { EnvironmentRegistrationValue, REGISTRATION_PREFIX } from '../../lib';
+import { EnvironmentRegistrationValue } from '../../lib';
 import { CredentialService } from '../../lambda/credentials/credential-service';
 import { ManagementServer, serveManagementApi } from '../../lib/local/management-server';
+import { seedEnvironments } from '../support/management-fixture';
 import { MOTO_CREDENTIALS, MotoServer, envFor, freePort, startMoto } from '../support/moto';
 
 describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () => {
   let moto: MotoServer;
   let deps: ManagementDeps;
   const instances: Record<string, string> = {};
-  const registration = (tenantId: string, environmentId: string, nodes: Record<string, string>, extra: Partial<EnvironmentRegistrationValue> = {}): EnvironmentRegistrationValue => ({
-    tenantId,
-    environmentId,
-    stackName: `${tenantId}-${environmentId}`,
-    region: 'us-east-1',
-    account: '123456789012',
-    vpcId: 'vpc-12345678',
-    kmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/x',
-    credentialSecretPrefix: `blockchain-tenancy/${tenantId}/${environmentId}/credentials/`,
-    issuerFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:issuer-${tenantId}-${environmentId}`,
-    nodes,
-    ...extra,
-  });
   const call = async (httpMethod: string, path: string, body?: unknown, query?: Record<string, string>) => {
     const res = await handleManagement({ httpMethod, path, body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body), queryStringParameters: query ?? null } as ProxyEvent, deps);
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown>, raw: res.body };
@@ -44,33 +32,7 @@ describe('management API handlers against moto (SSM, EC2, Secrets Manager)', () 
     const ssm = new SSMClient(moto.clientConfig);
     const ec2 = new EC2Client(moto.clientConfig);
     const sm = new SecretsManagerClient(moto.clientConfig);
-    for (const r of [
-      registration('acme', 'dev', { 'validator-1': 'acme', 'validator-2': 'acme', 'globex-1': 'globex' }, { domainName: 'dev.acme.example.com' }),
-      registration('acme', 'prod', { 'prod-1': 'acme' }),
-    ]) {
-      await ssm.send(new PutParameterCommand({ Name: `${REGISTRATION_PREFIX}${r.tenantId}/${r.environmentId}`, Type: 'String', Value: JSON.stringify(r) }));
-    }
-    for (const [env, node] of [['dev', 'validator-1'], ['dev', 'validator-2'], ['dev', 'globex-1'], ['prod', 'prod-1']]) {
-      const out = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: 'ami-12c6146b',
-          MinCount: 1,
-          MaxCount: 1,
-          InstanceType: 't4g.medium',
-          TagSpecifications: [
-            {
-              ResourceType: 'instance',
-              Tags: [
-                { Key: 'blockchain-tenancy:tenant', Value: 'acme' },
-                { Key: 'blockchain-tenancy:environment', Value: env },
-                { Key: 'blockchain-tenancy:node', Value: node },
-              ],
-            },
-          ],
-        }),
-      );
-      instances[node] = out.Instances![0].InstanceId!;
-    }
+    Object.assign(instances, await seedEnvironments(ssm, ec2));
     await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 })); // not a node
     const services = new Map<string, CredentialService>();
     deps = {
