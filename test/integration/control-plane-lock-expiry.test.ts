@@ -5,9 +5,10 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
 import { handleRecorder, RecorderDeps } from '../../lambda/management/control-plane/recorder';
-import { CONTROL_PLANE_EVENT_SOURCE, Deployment, LOCK_EXPIRY_MARGIN_MINUTES, RecorderInput } from '../../lib/contracts/control-plane';
+import { Deployment, LOCK_EXPIRY_MARGIN_MINUTES, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
-import { MOTO_REGION, MotoServer, startMoto, motoJson as motoJsonCall } from '../support/moto';
+import { MotoServer, startMoto } from '../support/moto';
+import { BusRecorder, recordBusEvents } from '../support/control-plane-events';
 
 /**
  * The environment lock's expiry against moto (DynamoDB, EventBridge with a real rule delivering
@@ -27,14 +28,8 @@ describe('control plane: an environment lock expires after the engine timeout + 
   const logs: Record<string, unknown>[] = [];
   const LOG_GROUP = '/aws/events/lock-expiry';
 
-  const motoJson = (service: string, target: string, body: unknown) => motoJsonCall(moto.endpoint, service, target, body);
-  const eventsOf = async (deploymentId: string): Promise<{ type: string; detail: Deployment & { previousStatus?: string } }[]> => {
-    const out = (await motoJson('logs', 'Logs_20140328.FilterLogEvents', { logGroupName: LOG_GROUP })) as { events?: { message: string }[] };
-    return (out.events ?? [])
-      .map((e) => JSON.parse(e.message) as { 'detail-type': string; detail: Deployment & { previousStatus?: string } })
-      .map((e) => ({ type: e['detail-type'], detail: e.detail }))
-      .filter((e) => e.detail.deploymentId === deploymentId);
-  };
+  let bus: BusRecorder;
+  const eventsOf = (deploymentId: string) => bus.of(deploymentId);
   const call = async (httpMethod: string, path: string, body?: unknown) => {
     const res = await handleManagement({ httpMethod, path, body: body === undefined ? null : JSON.stringify(body), queryStringParameters: null, headers: null } as ProxyEvent, deps);
     return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -46,9 +41,7 @@ describe('control plane: an environment lock expires after the engine timeout + 
   beforeAll(async () => {
     moto = await startMoto();
     plane = await createLocalControlPlane(moto.clientConfig, { lockTimeoutSeconds: LOCK_TIMEOUT_SECONDS, now: () => new Date(clock) });
-    await motoJson('logs', 'Logs_20140328.CreateLogGroup', { logGroupName: LOG_GROUP });
-    await motoJson('events', 'AWSEvents.PutRule', { Name: 'all', EventBusName: plane.deps.eventBusName, EventPattern: JSON.stringify({ source: [CONTROL_PLANE_EVENT_SOURCE] }) });
-    await motoJson('events', 'AWSEvents.PutTargets', { Rule: 'all', EventBusName: plane.deps.eventBusName, Targets: [{ Id: 'log', Arn: `arn:aws:logs:${MOTO_REGION}:123456789012:log-group:${LOG_GROUP}` }] });
+    bus = await recordBusEvents(moto.endpoint, plane.deps.eventBusName, LOG_GROUP);
     deps = {
       ssm: new SSMClient(moto.clientConfig),
       ec2: async () => new EC2Client(moto.clientConfig),

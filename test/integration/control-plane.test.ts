@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
 import { handleRecorder, RecorderDeps } from '../../lambda/management/control-plane/recorder';
 import { EnvironmentConfig, environmentStackName } from '../../lib/config/tenant-config';
-import { CONTROL_PLANE_EVENT_SOURCE, Deployment, RecorderInput } from '../../lib/contracts/control-plane';
+import { Deployment, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
 import { serveManagementApi } from '../../lib/local/management-server';
-import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, startMoto, motoJson as motoJsonCall } from '../support/moto';
+import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, startMoto } from '../support/moto';
+import { BusRecorder, recordBusEvents } from '../support/control-plane-events';
 
 /**
  * The lifecycle routes and the recorder against a real moto server (DynamoDB, EventBridge,
@@ -31,13 +32,10 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
   const recordedEvents = new Map<string, StackEvent[]>();
   const LOG_GROUP = '/aws/events/control-plane';
 
-  const motoJson = (service: string, target: string, body: unknown) => motoJsonCall(moto.endpoint, service, target, body);
-  /** The events the bus delivered (through a real rule to a log group), by detail-type. */
-  const busEvents = async (): Promise<{ type: string; detail: Deployment & { previousStatus?: string } }[]> => {
-    const out = (await motoJson('logs', 'Logs_20140328.FilterLogEvents', { logGroupName: LOG_GROUP })) as { events?: { message: string }[] };
-    return (out.events ?? []).map((e) => JSON.parse(e.message) as { 'detail-type': string; detail: Deployment }).map((e) => ({ type: e['detail-type'], detail: e.detail }));
-  };
-  const eventsOf = async (deploymentId: string) => (await busEvents()).filter((e) => e.detail.deploymentId === deploymentId);
+  /** The events the bus delivered (through a real rule to a log group). */
+  let bus: BusRecorder;
+  const busEvents = () => bus.all();
+  const eventsOf = (deploymentId: string) => bus.of(deploymentId);
 
   const call = async (httpMethod: string, path: string, body?: unknown, opts: { query?: Record<string, string>; headers?: Record<string, string>; deps?: ManagementDeps } = {}) => {
     const res = await handleManagement(
@@ -77,9 +75,7 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
       now: () => new Date(Date.now() + clockOffsetMs),
     });
     // A real rule on the bus delivers every control-plane event to a log group.
-    await motoJson('logs', 'Logs_20140328.CreateLogGroup', { logGroupName: LOG_GROUP });
-    await motoJson('events', 'AWSEvents.PutRule', { Name: 'all', EventBusName: plane.deps.eventBusName, EventPattern: JSON.stringify({ source: [CONTROL_PLANE_EVENT_SOURCE] }) });
-    await motoJson('events', 'AWSEvents.PutTargets', { Rule: 'all', EventBusName: plane.deps.eventBusName, Targets: [{ Id: 'log', Arn: `arn:aws:logs:${MOTO_REGION}:123456789012:log-group:${LOG_GROUP}` }] });
+    bus = await recordBusEvents(moto.endpoint, plane.deps.eventBusName, LOG_GROUP);
     deps = {
       ssm: new SSMClient(moto.clientConfig),
       ec2: async () => new EC2Client(moto.clientConfig),
