@@ -94,8 +94,6 @@ export interface LocalEnvironmentOptions {
    * process's name. @default - kept only as each process's log tail
    */
   readonly onOutput?: (processName: string, text: string) => void;
-  /** How long the gate caches an allow (its production default is 30 s). @default - the gate's default */
-  readonly gateAllowTtlSeconds?: number;
   /**
    * Serve the control plane's lifecycle routes too (its table and bus on the local moto). Nothing
    * deploys locally: deployments stay queued until `controlPlane.recorder` is called with them
@@ -163,8 +161,6 @@ export interface LocalGateSettings {
   /** The client's JSON-RPC over HTTP and WebSocket. */
   readonly upstreamHttp: string;
   readonly upstreamWs: string;
-  /** ALLOW_TTL_SECONDS. @default - the gate's default */
-  readonly allowTtlSeconds?: number;
 }
 
 /**
@@ -182,7 +178,6 @@ export function localGateEnvironment(s: LocalGateSettings): Record<string, strin
     GATE_HOST: '127.0.0.1',
     UPSTREAM_HTTP: s.upstreamHttp,
     UPSTREAM_WS: s.upstreamWs,
-    ...(s.allowTtlSeconds !== undefined ? { ALLOW_TTL_SECONDS: String(s.allowTtlSeconds) } : {}),
     AWS_REGION: LOCAL_AWS_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_AWS_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_AWS_CREDENTIALS.secretAccessKey,
@@ -317,7 +312,6 @@ export async function startLocalEnvironment(opts: LocalEnvironmentOptions): Prom
           port,
           upstreamHttp: g.rpcUrl,
           upstreamWs: g.wsUrl,
-          ...(opts.gateAllowTtlSeconds !== undefined ? { allowTtlSeconds: opts.gateAllowTtlSeconds } : {}),
         }),
       });
       nodes.push({ id: g.id, member: g.member, role: g.role, httpUrl: `http://127.0.0.1:${port}/`, wsUrl: `ws://127.0.0.1:${port}/ws`, gatePid: gate.pid, clientPid: g.process.pid });
