@@ -134,7 +134,10 @@ func main() {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
 	<-signals
-	_ = srv.Close()
+	// Stop accepting, finish the requests in flight (briefly), close the WebSockets.
+	stopping, stopped := context.WithTimeout(ctx, time.Second)
+	_ = srv.ShutdownWithContext(stopping)
+	stopped()
 	g.Close()
 	if publish != nil {
 		flush, cancel := context.WithTimeout(ctx, 2*time.Second)

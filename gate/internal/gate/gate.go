@@ -4,24 +4,25 @@
 // (batches element by element), body, batch and nesting caps, time limits on request bodies and
 // upgrades, and a health endpoint that needs no credential, reveals nothing, and fails while the
 // client does not answer. Every refusal is a JSON-RPC error body; the client's bytes are
-// forwarded and answers spliced without re-encoding. Requests are parsed by Go's net/http.
+// forwarded and answers spliced without re-encoding. Requests are parsed by fasthttp.
 package gate
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"io"
-	"log"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/blockchain-tenancy/node-gate/internal/cache"
 	"github.com/blockchain-tenancy/node-gate/internal/contracts"
@@ -64,6 +65,7 @@ type Gate struct {
 	batches   atomic.Int64
 	health    health
 	sockets   sockets
+	reading   bodies
 	stop      chan struct{}
 	stopOnce  sync.Once
 }
@@ -130,22 +132,102 @@ func New(o Options) (*Gate, error) {
 		stop:      make(chan struct{}),
 	}
 	g.sockets.byKey = map[cache.Key]map[*bridge]struct{}{}
+	g.reading.reading = map[*fasthttp.RequestHeader]struct{}{}
 	go g.revalidateLoop()
 	return g, nil
 }
 
-// Server is the gate's HTTP server: Go's net/http with the gate's time limits.
-func (g *Gate) Server() *http.Server {
-	return &http.Server{
-		Handler: g,
-		// The load balancer keeps idle connections up to its idle timeout: the gate must not close them first.
-		IdleTimeout:       contracts.GateKeepAliveSeconds * time.Second,
-		ReadHeaderTimeout: contracts.HeadersTimeoutSeconds * time.Second,
-		// net/http allows MaxHeaderBytes + 4096: 16 KiB of request line and fields in all, as Node.js.
-		MaxHeaderBytes:               16<<10 - 4096,
-		DisableGeneralOptionsHandler: true,
-		ErrorLog:                     log.New(io.Discard, "", 0),
+// Server is the gate's HTTP server: fasthttp (a maintained, fuzzed HTTP/1.1 parser that refuses
+// ambiguous framing) with the gate's limits. Requests are answered from the connection's own
+// goroutine: no goroutine, header map or background read per request.
+func (g *Gate) Server() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:      g.Serve,
+		ErrorHandler: g.requestError,
+		// The body has its own time limit, counted from the end of the header fields.
+		HeaderReceived: func(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+			if h.ContentLength() == 0 {
+				return fasthttp.RequestConfig{}
+			}
+			g.reading.start(h)
+			return fasthttp.RequestConfig{ReadTimeout: g.o.BodyTimeout}
+		},
+		// The header fields must arrive within the header limit (slowloris), counted from a
+		// request's first byte; an idle keep-alive connection waits up to the keep-alive time,
+		// as the load balancer keeps idle connections up to its idle timeout.
+		ReadTimeout: contracts.HeadersTimeoutSeconds * time.Second,
+		IdleTimeout: contracts.GateKeepAliveSeconds * time.Second,
+		// Request line and header fields: 16 KiB in all, as Node.js (and the Node gate).
+		ReadBufferSize: 16 << 10,
+		// The handler runs once the header fields are read; it reads the body (at most 8 KiB
+		// of it is read ahead) only after the credential is allowed.
+		StreamRequestBody:            true,
+		MaxRequestBodySize:           int(g.o.MaxBodyBytes),
+		DisablePreParseMultipartForm: true,
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		SecureErrorLogMessage:        true,
+		CloseOnShutdown:              true,
+		// A bridged WebSocket owns its connection: it is closed a second after the close frame,
+		// so that the frame is not lost to a reset over unread bytes.
+		KeepHijackedConns: true,
+		Logger:            discard{},
 	}
+}
+
+type discard struct{}
+
+func (discard) Printf(string, ...any) {}
+
+// requestError answers a request the parser refused, or whose header fields or body did not
+// arrive in time, with the gate's JSON-RPC error body (the connection is closed after it).
+func (g *Gate) requestError(ctx *fasthttp.RequestCtx, err error) {
+	started := time.Now()
+	body := g.reading.done(&ctx.Request.Header)
+	var small *fasthttp.ErrSmallBuffer
+	var ne net.Error
+	switch {
+	case errors.As(err, &small):
+		g.reply(ctx, started, 431, jsonType, rpc.ErrorText(contracts.CodeTooLarge, "request headers too large", "null"))
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		g.refuse(ctx, started, 413, g.tooLarge())
+	case errors.As(err, &ne) && ne.Timeout() && body:
+		g.refuse(ctx, started, 408, g.bodyTimeout())
+	case errors.As(err, &ne) && ne.Timeout():
+		g.refuse(ctx, started, 408, "")
+	default:
+		g.refuse(ctx, started, 400, "bad request: malformed HTTP")
+	}
+}
+
+// bodies marks the requests whose body is being read ahead of the handler: the parser resets a
+// request whose body fails, so this is how a body's timeout is told from the header fields'.
+type bodies struct {
+	mu      sync.Mutex
+	reading map[*fasthttp.RequestHeader]struct{}
+}
+
+func (b *bodies) start(h *fasthttp.RequestHeader) {
+	b.mu.Lock()
+	b.reading[h] = struct{}{}
+	b.mu.Unlock()
+}
+
+// done ends a body's read, and says whether it had started.
+func (b *bodies) done(h *fasthttp.RequestHeader) bool {
+	b.mu.Lock()
+	_, ok := b.reading[h]
+	delete(b.reading, h)
+	b.mu.Unlock()
+	return ok
+}
+
+func (g *Gate) tooLarge() string {
+	return "request too large: the body may have at most " + strconv.FormatInt(g.o.MaxBodyBytes, 10) + " bytes"
+}
+
+func (g *Gate) bodyTimeout() string {
+	return "request timeout: the body did not arrive within " + strconv.Itoa(int((g.o.BodyTimeout+500*time.Millisecond)/time.Second)) + " s"
 }
 
 // Close stops the gate's timers, its WebSockets and its upstream connections.
@@ -158,140 +240,164 @@ func (g *Gate) Close() {
 }
 
 var (
-	jsonType = []string{"application/json"}
-	textType = []string{"text/plain"}
+	jsonType = []byte("application/json")
+	textType = []byte("text/plain")
 )
 
 // reply writes a response and records its latency.
-func (g *Gate) reply(w http.ResponseWriter, started time.Time, status int, contentType []string, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = contentType
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+func (g *Gate) reply(ctx *fasthttp.RequestCtx, started time.Time, status int, contentType, body []byte) {
+	ctx.Response.SetStatusCode(status)
+	ctx.Response.Header.SetContentTypeBytes(contentType)
+	ctx.Response.SetBody(body)
 	g.Metrics.Record(time.Since(started))
 }
 
-func (g *Gate) refuse(w http.ResponseWriter, started time.Time, status int, detail string) {
+func (g *Gate) refuse(ctx *fasthttp.RequestCtx, started time.Time, status int, detail string) {
 	switch status {
 	case 401:
-		w.Header()["Www-Authenticate"] = []string{contracts.WWWAuthenticate}
+		ctx.Response.Header.Set("WWW-Authenticate", contracts.WWWAuthenticate)
 	case 503:
-		w.Header()["Retry-After"] = []string{"5"}
+		ctx.Response.Header.Set("Retry-After", "5")
 	case 405:
-		w.Header()["Allow"] = []string{"POST"}
+		ctx.Response.Header.Set("Allow", "POST")
 	}
-	g.reply(w, started, status, jsonType, rpc.RefusalText(status, detail))
+	g.reply(ctx, started, status, jsonType, rpc.RefusalText(status, detail))
 }
 
-// ServeHTTP answers one request. Nothing a request does may end the process: a panic is answered with 500.
-func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Serve answers one request. Nothing a request does may end the process: a panic is answered with 500.
+func (g *Gate) Serve(ctx *fasthttp.RequestCtx) {
 	started := time.Now()
+	h := &ctx.Request.Header
+	if h.ContentLength() != 0 {
+		g.reading.done(h)
+	}
 	defer func() {
 		if e := recover(); e != nil {
-			if e == http.ErrAbortHandler {
-				panic(e)
-			}
 			g.o.Log(map[string]any{"level": "error", "msg": "gate request failed"})
-			g.refuse(w, started, 500, "")
+			ctx.Response.Reset()
+			ctx.SetConnectionClose()
+			g.refuse(ctx, started, 500, "")
 		}
 	}()
-	path := r.RequestURI
-	if i := strings.IndexByte(path, '?'); i >= 0 {
+	path := h.RequestURI()
+	if i := bytes.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
-	if isUpgrade(r) {
-		g.upgrade(w, r, path)
+	// HTTP/1.1 and 1.0 only; HTTP/1.1 requires a Host field (RFC 9112 3.2).
+	if proto := h.Protocol(); string(proto) != "HTTP/1.1" && string(proto) != "HTTP/1.0" || len(h.Host()) == 0 && h.IsHTTP11() {
+		ctx.SetConnectionClose()
+		g.refuse(ctx, started, 400, "bad request: malformed HTTP")
 		return
 	}
-	if path == "/health" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		g.serveHealth(w, started)
+	if isUpgrade(h) {
+		g.upgrade(ctx, string(path))
 		return
 	}
-	if !g.rpcPaths[path] {
-		g.refuse(w, started, 404, "")
+	if string(path) == "/health" && (h.IsGet() || h.IsHead()) {
+		g.serveHealth(ctx, started)
 		return
 	}
-	if r.Method != http.MethodPost {
-		g.refuse(w, started, 405, "")
+	if !g.rpcPaths[string(path)] {
+		g.refuse(ctx, started, 404, "")
 		return
 	}
-	authorization := r.Header.Get("Authorization")
-	if authorization == "" {
-		g.refuse(w, started, 401, "")
+	if !h.IsPost() {
+		g.refuse(ctx, started, 405, "")
 		return
 	}
-	switch lookup := g.Cache.Check(r.Context(), authorization, g.o.NodeID, false); lookup.Kind {
+	authorization := h.Peek("Authorization")
+	if len(authorization) == 0 {
+		g.refuse(ctx, started, 401, "")
+		return
+	}
+	switch lookup := g.Cache.Check(context.Background(), string(authorization), g.o.NodeID, false); lookup.Kind {
 	case cache.Unavailable:
-		g.refuse(w, started, 503, "")
+		g.refuse(ctx, started, 503, "")
 		return
 	case cache.Deny:
-		g.refuse(w, started, 401, "")
+		g.refuse(ctx, started, 401, "")
 		return
 	}
 	// A chunked request body is rare for JSON-RPC (clients and the load balancer send a length).
-	// net/http frames it by Transfer-Encoding and drops a Content-Length beside it (RFC 9112 6.1);
-	// as that section asks, the connection is closed after the answer, so no bytes after the body
-	// can be read as another request whatever the sender meant.
-	if len(r.TransferEncoding) > 0 {
-		w.Header()["Connection"] = []string{"close"}
+	// As RFC 9112 6.1 asks, the connection is closed after the answer, so no bytes after the
+	// body can be read as another request whatever the sender meant.
+	if h.ContentLength() == -1 {
+		ctx.SetConnectionClose()
 	}
-	body, status := g.readBody(w, r)
+	buf := bodyBuffers.Get().(*[]byte)
+	defer bodyBuffers.Put(buf)
+	body, status := g.readBody(ctx, (*buf)[:0])
+	*buf = body[:0]
 	switch status {
 	case 400:
-		w.Header()["Connection"] = []string{"close"}
-		g.refuse(w, started, 400, "bad request: malformed HTTP")
+		ctx.SetConnectionClose()
+		g.refuse(ctx, started, 400, "bad request: malformed HTTP")
 		return
 	case 413:
-		w.Header()["Connection"] = []string{"close"}
-		g.refuse(w, started, 413, "request too large: the body may have at most "+strconv.FormatInt(g.o.MaxBodyBytes, 10)+" bytes")
+		ctx.SetConnectionClose()
+		g.refuse(ctx, started, 413, g.tooLarge())
 		return
 	case 408:
-		w.Header()["Connection"] = []string{"close"}
-		g.refuse(w, started, 408, "request timeout: the body did not arrive within "+strconv.Itoa(int((g.o.BodyTimeout+500*time.Millisecond)/time.Second))+" s")
+		ctx.SetConnectionClose()
+		g.refuse(ctx, started, 408, g.bodyTimeout())
 		return
 	case 499:
+		ctx.SetConnectionClose()
 		return
 	}
-	g.forward(w, started, body)
+	g.forward(ctx, started, body)
 }
 
-// readBody reads the request body within the body time limit and size cap: 413 when it is (or
-// is declared) larger, 408 when it does not arrive in time, 499 when the client went away.
-func (g *Gate) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int) {
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readBody reads the request body (appended to buf) within the body time limit and size cap:
+// 413 when it is (or is declared) larger, 408 when it does not arrive in time, 499 when the
+// client went away, 400 for a malformed chunked framing.
+func (g *Gate) readBody(ctx *fasthttp.RequestCtx, buf []byte) ([]byte, int) {
 	max := g.o.MaxBodyBytes
-	if r.ContentLength > max {
-		return nil, 413
+	cl := int64(ctx.Request.Header.ContentLength())
+	if cl > max {
+		return buf, 413
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(g.o.BodyTimeout))
-	defer func() { _ = rc.SetReadDeadline(time.Time{}) }()
-	var body []byte
-	if r.ContentLength >= 0 {
-		body = make([]byte, r.ContentLength)
-		n, err := io.ReadFull(r.Body, body)
-		if err != nil {
-			return nil, readError(err, n)
+	if !ctx.Request.IsBodyStream() {
+		return append(buf, ctx.Request.Body()...), 0
+	}
+	stream := ctx.RequestBodyStream()
+	if cl >= 0 {
+		if int64(cap(buf)) < cl {
+			buf = make([]byte, 0, cl)
 		}
-		return body, 0
+		buf = buf[:cl]
+		if n, err := io.ReadFull(stream, buf); err != nil {
+			return buf[:n], readError(err)
+		}
+		return buf, 0
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
-	if err != nil {
-		return nil, readError(err, len(body))
+	for int64(len(buf)) <= max {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := stream.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, 0
+		}
+		if err != nil {
+			return buf, readError(err)
+		}
 	}
-	if int64(len(body)) > max {
-		return nil, 413
-	}
-	return body, 0
+	return buf, 413
 }
 
-// readError is 408 when the body did not arrive in time, 499 when the client went away, and 400
-// when the body is malformed (a bad chunked framing).
-func readError(err error, _ int) int {
+// readError is 408 when the body did not arrive in time, 413 when a chunked body grew past the
+// cap, 499 when the client went away, and 400 when the body is malformed (a bad chunked framing).
+func readError(err error) int {
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
 		return 408
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		return 413
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.As(err, new(*net.OpError)):
 		return 499
 	}
@@ -299,7 +405,7 @@ func readError(err error, _ int) int {
 }
 
 // forward screens a body and passes it (or its allowed calls) to the node.
-func (g *Gate) forward(w http.ResponseWriter, started time.Time, raw []byte) {
+func (g *Gate) forward(w *fasthttp.RequestCtx, started time.Time, raw []byte) {
 	if !utf8.Valid(raw) {
 		g.reply(w, started, 400, jsonType, rpc.ErrorText(contracts.CodeParse, "parse error: the request is not valid UTF-8", "null"))
 		return
@@ -333,7 +439,7 @@ func (g *Gate) forward(w http.ResponseWriter, started time.Time, raw []byte) {
 	g.reply(w, started, 200, jsonType, rpc.MergeBatch(s.Parts, rpc.AnswersByIndex(res.Body, tag)))
 }
 
-func (g *Gate) passOn(w http.ResponseWriter, started time.Time, body []byte) {
+func (g *Gate) passOn(w *fasthttp.RequestCtx, started time.Time, body []byte) {
 	res, err := g.Upstream.Post(body)
 	if err != nil {
 		g.refuse(w, started, err.Status, "")
@@ -343,13 +449,13 @@ func (g *Gate) passOn(w http.ResponseWriter, started time.Time, body []byte) {
 }
 
 // isUpgrade is true for a request that asks for a protocol upgrade (Connection: upgrade and an Upgrade field), as Node.js's parser decides.
-func isUpgrade(r *http.Request) bool {
-	if len(r.Header["Upgrade"]) == 0 {
+func isUpgrade(h *fasthttp.RequestHeader) bool {
+	if len(h.Peek("Upgrade")) == 0 {
 		return false
 	}
-	for _, v := range r.Header["Connection"] {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), "upgrade") {
+	for _, v := range h.PeekAll("Connection") {
+		for _, t := range bytes.Split(v, []byte(",")) {
+			if bytes.EqualFold(bytes.TrimSpace(t), []byte("upgrade")) {
 				return true
 			}
 		}

@@ -2,10 +2,11 @@ package gate
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/blockchain-tenancy/node-gate/internal/contracts"
 	"github.com/blockchain-tenancy/node-gate/internal/rpc"
@@ -21,7 +22,7 @@ type health struct {
 	waiters []chan bool
 }
 
-func (g *Gate) serveHealth(w http.ResponseWriter, started time.Time) {
+func (g *Gate) serveHealth(w *fasthttp.RequestCtx, started time.Time) {
 	if g.probe() {
 		g.reply(w, started, 200, textType, []byte("ok"))
 		return

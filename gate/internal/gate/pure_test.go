@@ -1,12 +1,20 @@
 package gate
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
+	"errors"
+	"fmt"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/blockchain-tenancy/node-gate/internal/cache"
 )
 
 func TestDecisionFromAnswer(t *testing.T) {
@@ -59,34 +67,59 @@ func TestMetricsHistogram(t *testing.T) {
 	}
 }
 
-func TestNetHTTPErrorAnswersBecomeJSONRPC(t *testing.T) {
-	for raw, want := range map[string]string{
-		"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request":                                                   "HTTP/1.1 400 Bad Request\r\n",
-		"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large":           "HTTP/1.1 431 Request Header Fields Too Large\r\n",
-		"HTTP/1.1 505 HTTP Version Not Supported: unsupported protocol version\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n505 HTTP Version ...": "HTTP/1.1 400 Bad Request\r\n",
+func TestParserErrorsBecomeJSONRPC(t *testing.T) {
+	g, err := New(Options{NodeID: "validator-1", UpstreamHTTP: "http://127.0.0.1:1", UpstreamWS: "ws://127.0.0.1:1", Authorize: func(context.Context, string, string) (cache.Decision, error) { return cache.Decision{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	timeout := &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}
+	for _, c := range []struct {
+		err     error
+		headers bool
+		status  int
+		message string
+	}{
+		{&fasthttp.ErrSmallBuffer{}, false, 431, "request headers too large"},
+		{fasthttp.ErrBodyTooLarge, true, 413, "request too large: the body may have at most 1048576 bytes"},
+		{timeout, true, 408, "request timeout: the body did not arrive within 30 s"},
+		{fmt.Errorf("error when reading request headers: %w", timeout), false, 408, "request timeout: the request did not arrive completely in time"},
+		{fasthttp.ErrBrokenChunk{}, true, 400, "bad request: malformed HTTP"},
+		{errors.New("unsupported transfer-encoding"), false, 400, "bad request: malformed HTTP"},
 	} {
-		got := string(errorAnswer([]byte(raw)))
-		if !strings.HasPrefix(got, want) {
-			t.Errorf("%q", got)
+		var ctx fasthttp.RequestCtx
+		if c.headers {
+			// As the server does: the header fields were read, and the body's read began.
+			if err := ctx.Request.Header.Read(bufio.NewReader(strings.NewReader("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n"))); err != nil {
+				t.Fatal(err)
+			}
+			g.Server().HeaderReceived(&ctx.Request.Header)
+			ctx.Request.Header.Reset()
 		}
-		body := got[strings.Index(got, "\r\n\r\n")+4:]
+		g.requestError(&ctx, c.err)
 		var v struct {
-			Error struct{ Message string }
+			JSONRPC string
+			Error   struct{ Message string }
 		}
-		if json.Unmarshal([]byte(body), &v) != nil || v.Error.Message == "" {
-			t.Errorf("body %q", body)
+		if ctx.Response.StatusCode() != c.status || string(ctx.Response.Header.ContentType()) != "application/json" || json.Unmarshal(ctx.Response.Body(), &v) != nil || v.JSONRPC != "2.0" || v.Error.Message != c.message {
+			t.Errorf("%v: %d %q", c.err, ctx.Response.StatusCode(), ctx.Response.Body())
 		}
+	}
+	if n := len(g.reading.reading); n != 0 {
+		t.Errorf("%d body reads still marked", n)
 	}
 }
 
 func TestHandshakeProblems(t *testing.T) {
-	good := func() *http.Request {
-		r := httptest.NewRequest("GET", "/ws", nil)
-		r.Header.Set("Connection", "keep-alive, Upgrade")
-		r.Header.Set("Upgrade", "WebSocket")
-		r.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-		r.Header.Set("Sec-WebSocket-Version", "13")
-		return r
+	good := func() *fasthttp.RequestHeader {
+		var r fasthttp.RequestHeader
+		r.SetMethod("GET")
+		r.SetRequestURI("/ws")
+		r.Set("Connection", "keep-alive, Upgrade")
+		r.Set("Upgrade", "WebSocket")
+		r.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		r.Set("Sec-WebSocket-Version", "13")
+		return &r
 	}
 	if r := good(); !isUpgrade(r) {
 		t.Fatal("not an upgrade")
@@ -94,13 +127,13 @@ func TestHandshakeProblems(t *testing.T) {
 	if bad, _ := handshakeProblem(good()); bad != "" {
 		t.Fatal(bad)
 	}
-	cases := map[string]func(*http.Request){
-		"method POST; a WebSocket upgrade is a GET": func(r *http.Request) { r.Method = "POST" },
-		"Upgrade must be websocket":                 func(r *http.Request) { r.Header.Set("Upgrade", "h2c") },
-		"missing or invalid Sec-WebSocket-Key":      func(r *http.Request) { r.Header.Set("Sec-WebSocket-Key", "short") },
-		"Sec-WebSocket-Version must be 13":          func(r *http.Request) { r.Header.Set("Sec-WebSocket-Version", "7") },
-		"Invalid Sec-WebSocket-Protocol header":     func(r *http.Request) { r.Header.Set("Sec-WebSocket-Protocol", ",,,") },
-		"Invalid Sec-WebSocket-Protocol header ":    func(r *http.Request) { r.Header.Set("Sec-WebSocket-Protocol", "a, a") },
+	cases := map[string]func(*fasthttp.RequestHeader){
+		"method POST; a WebSocket upgrade is a GET": func(r *fasthttp.RequestHeader) { r.SetMethod("POST") },
+		"Upgrade must be websocket":                 func(r *fasthttp.RequestHeader) { r.Set("Upgrade", "h2c") },
+		"missing or invalid Sec-WebSocket-Key":      func(r *fasthttp.RequestHeader) { r.Set("Sec-WebSocket-Key", "short") },
+		"Sec-WebSocket-Version must be 13":          func(r *fasthttp.RequestHeader) { r.Set("Sec-WebSocket-Version", "7") },
+		"Invalid Sec-WebSocket-Protocol header":     func(r *fasthttp.RequestHeader) { r.Set("Sec-WebSocket-Protocol", ",,,") },
+		"Invalid Sec-WebSocket-Protocol header ":    func(r *fasthttp.RequestHeader) { r.Set("Sec-WebSocket-Protocol", "a, a") },
 	}
 	for want, change := range cases {
 		r := good()
@@ -110,14 +143,15 @@ func TestHandshakeProblems(t *testing.T) {
 		}
 	}
 	r := good()
-	r.Header.Set("Sec-WebSocket-Version", "8")
-	r.Header.Set("Sec-WebSocket-Protocol", "json, graphql-ws")
+	r.Set("Sec-WebSocket-Version", "8")
+	r.Set("Sec-WebSocket-Protocol", "json, graphql-ws")
 	if bad, protocols := handshakeProblem(r); bad != "" || len(protocols) != 2 || protocols[0] != "json" {
 		t.Fatalf("%q %v", bad, protocols)
 	}
-	plain := httptest.NewRequest("POST", "/", nil)
-	plain.Header.Set("Upgrade", "websocket")
-	if isUpgrade(plain) {
+	var plain fasthttp.RequestHeader
+	plain.SetMethod("POST")
+	plain.Set("Upgrade", "websocket")
+	if isUpgrade(&plain) {
 		t.Fatal("an Upgrade field without Connection: upgrade is not an upgrade")
 	}
 }

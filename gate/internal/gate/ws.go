@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,7 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/gorilla/websocket"
+	"github.com/fasthttp/websocket"
+	"github.com/valyala/fasthttp"
 
 	"github.com/blockchain-tenancy/node-gate/internal/cache"
 	"github.com/blockchain-tenancy/node-gate/internal/contracts"
@@ -38,139 +38,146 @@ func isToken(s string) bool {
 }
 
 // handshakeProblem is what is wrong with an upgrade request (checked before anything is opened upstream).
-func handshakeProblem(r *http.Request) (string, []string) {
-	if r.Method != http.MethodGet {
-		m := r.Method
+func handshakeProblem(h *fasthttp.RequestHeader) (string, []string) {
+	if !h.IsGet() {
+		m := string(h.Method())
 		if len(m) > 16 {
 			m = m[:16]
 		}
 		return "method " + m + "; a WebSocket upgrade is a GET", nil
 	}
-	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	if !bytes.EqualFold(h.Peek("Upgrade"), []byte("websocket")) {
 		return "Upgrade must be websocket", nil
 	}
-	if !wsKey.MatchString(r.Header.Get("Sec-WebSocket-Key")) {
+	if !wsKey.Match(h.Peek("Sec-WebSocket-Key")) {
 		return "missing or invalid Sec-WebSocket-Key", nil
 	}
-	if v := r.Header.Get("Sec-WebSocket-Version"); v != "8" && v != "13" {
+	if v := string(h.Peek("Sec-WebSocket-Version")); v != "8" && v != "13" {
 		return "Sec-WebSocket-Version must be 13", nil
 	}
 	var protocols []string
-	if values, ok := r.Header["Sec-Websocket-Protocol"]; ok {
+	if values := h.PeekAll("Sec-WebSocket-Protocol"); len(values) > 0 {
 		seen := map[string]bool{}
-		for _, p := range strings.Split(strings.Join(values, ","), ",") {
-			p = strings.TrimSpace(p)
-			if !isToken(p) || seen[p] {
-				return "Invalid Sec-WebSocket-Protocol header", nil
+		for _, v := range values {
+			for _, p := range strings.Split(string(v), ",") {
+				p = strings.TrimSpace(p)
+				if !isToken(p) || seen[p] {
+					return "Invalid Sec-WebSocket-Protocol header", nil
+				}
+				seen[p] = true
+				protocols = append(protocols, p)
 			}
-			seen[p] = true
-			protocols = append(protocols, p)
 		}
 	}
 	return "", protocols
 }
 
 // rejectUpgrade answers a refused upgrade with the gate's JSON body and closes the connection.
-func (g *Gate) rejectUpgrade(w http.ResponseWriter, status int, detail string) {
-	h := w.Header()
-	h["Connection"] = []string{"close"}
+func (g *Gate) rejectUpgrade(ctx *fasthttp.RequestCtx, status int, detail string) {
+	ctx.SetConnectionClose()
 	if status == 401 {
-		h["Www-Authenticate"] = []string{contracts.WWWAuthenticate}
+		ctx.Response.Header.Set("WWW-Authenticate", contracts.WWWAuthenticate)
 	}
-	body := rpc.RefusalText(status, detail)
-	h["Content-Type"] = jsonType
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	ctx.Response.SetStatusCode(status)
+	ctx.Response.Header.SetContentTypeBytes(jsonType)
+	ctx.Response.SetBody(rpc.RefusalText(status, detail))
 }
 
-var upgrader = websocket.Upgrader{
+var upgrader = websocket.FastHTTPUpgrader{
 	ReadBufferSize:  4096,
 	WriteBufferSize: 4096,
-	CheckOrigin:     func(*http.Request) bool { return true },
+	CheckOrigin:     func(*fasthttp.RequestCtx) bool { return true },
 }
 
 // upgrade authorizes a WebSocket upgrade, opens the node's WebSocket, and only then accepts the
 // client's: an upstream socket never outlives a failed upgrade, and the whole handshake is
 // bounded by the upgrade time limit (504).
-func (g *Gate) upgrade(w http.ResponseWriter, r *http.Request, path string) {
+func (g *Gate) upgrade(rc *fasthttp.RequestCtx, path string) {
 	if !g.wsPaths[path] {
-		g.rejectUpgrade(w, 404, "")
+		g.rejectUpgrade(rc, 404, "")
 		return
 	}
-	bad, protocols := handshakeProblem(r)
+	h := &rc.Request.Header
+	bad, protocols := handshakeProblem(h)
 	if bad != "" {
-		g.rejectUpgrade(w, 400, "bad WebSocket upgrade: "+bad)
+		g.rejectUpgrade(rc, 400, "bad WebSocket upgrade: "+bad)
 		return
 	}
-	authorization := r.Header.Get("Authorization")
+	authorization := string(h.Peek("Authorization"))
 	if authorization == "" {
-		g.rejectUpgrade(w, 401, "")
+		g.rejectUpgrade(rc, 401, "")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), g.o.UpgradeTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), g.o.UpgradeTimeout)
 	defer cancel()
 	timedOut := func() bool { return errorsIsDeadline(ctx) }
 	lookup := g.Cache.Check(ctx, authorization, g.o.NodeID, false)
-	if r.Context().Err() != nil {
-		return // the client is gone
-	}
 	switch {
 	case timedOut():
-		g.rejectUpgrade(w, 504, "the WebSocket upgrade did not complete within "+strconv.Itoa(int(g.o.UpgradeTimeout/time.Second))+" s")
+		g.rejectUpgrade(rc, 504, "the WebSocket upgrade did not complete within "+strconv.Itoa(int(g.o.UpgradeTimeout/time.Second))+" s")
 		return
 	case lookup.Kind == cache.Unavailable:
-		g.rejectUpgrade(w, 503, "")
+		g.rejectUpgrade(rc, 503, "")
 		return
 	case lookup.Kind != cache.Allow:
-		g.rejectUpgrade(w, 401, "")
+		g.rejectUpgrade(rc, 401, "")
 		return
 	}
 	// The upgrade's deadline (ctx) bounds the connection and the node's handshake.
 	dialer := websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 4096}
 	up, _, err := dialer.DialContext(ctx, g.o.UpstreamWS, nil)
 	if err != nil {
-		if r.Context().Err() != nil {
-			return
-		}
 		var ne net.Error
 		if timedOut() || errors.As(err, &ne) && ne.Timeout() {
-			g.rejectUpgrade(w, 504, "the WebSocket upgrade did not complete within "+strconv.Itoa(int(g.o.UpgradeTimeout/time.Second))+" s")
+			g.rejectUpgrade(rc, 504, "the WebSocket upgrade did not complete within "+strconv.Itoa(int(g.o.UpgradeTimeout/time.Second))+" s")
 		} else {
-			g.rejectUpgrade(w, 502, "")
+			g.rejectUpgrade(rc, 502, "")
 		}
 		return
 	}
-	if r.Context().Err() != nil || timedOut() {
+	if timedOut() {
 		up.Close()
-		if timedOut() && r.Context().Err() == nil {
-			g.rejectUpgrade(w, 504, "the WebSocket upgrade did not complete within "+strconv.Itoa(int(g.o.UpgradeTimeout/time.Second))+" s")
-		}
+		g.rejectUpgrade(rc, 504, "the WebSocket upgrade did not complete within "+strconv.Itoa(int(g.o.UpgradeTimeout/time.Second))+" s")
 		return
 	}
 	// Version 8 (hybi) has the same handshake as 13.
-	if r.Header.Get("Sec-WebSocket-Version") == "8" {
-		r.Header.Set("Sec-WebSocket-Version", "13")
+	if string(h.Peek("Sec-WebSocket-Version")) == "8" {
+		h.Set("Sec-WebSocket-Version", "13")
 	}
-	var header http.Header
 	if len(protocols) > 0 {
-		header = http.Header{"Sec-Websocket-Protocol": {protocols[0]}}
+		rc.Response.Header.Set("Sec-WebSocket-Protocol", protocols[0])
 	}
-	client, err := upgrader.Upgrade(w, r, header)
+	// The 101 answer is written after this handler returns; when that fails (the client is gone)
+	// the bridge never starts, and the node's socket is closed within the upgrade time limit.
+	var started atomic.Bool
+	watch := time.AfterFunc(g.o.UpgradeTimeout, func() {
+		if started.CompareAndSwap(false, true) {
+			up.Close()
+		}
+	})
+	expiresAt, hasExpiry := lookup.Decision.ExpiresAt, lookup.Decision.HasExpiry
+	key := lookup.Key
+	err = upgrader.Upgrade(rc, func(client *websocket.Conn) {
+		if !started.CompareAndSwap(false, true) {
+			client.Close()
+			return
+		}
+		watch.Stop()
+		up.SetReadLimit(256 << 20)
+		client.SetReadLimit(g.o.MaxBodyBytes)
+		b := &bridge{g: g, client: client, up: up, key: key, authorization: authorization, pending: map[string][]rpc.Part{}}
+		if hasExpiry {
+			b.expiresAt = expiresAt
+			b.hasExpiry = true
+		}
+		g.sockets.add(b)
+		go b.fromNode()
+		b.fromClient()
+	})
 	if err != nil {
+		watch.Stop()
 		up.Close()
-		return
 	}
-	up.SetReadLimit(256 << 20)
-	client.SetReadLimit(g.o.MaxBodyBytes)
-	b := &bridge{g: g, client: client, up: up, key: lookup.Key, authorization: authorization, pending: map[string][]rpc.Part{}}
-	if lookup.Decision.HasExpiry {
-		b.expiresAt = lookup.Decision.ExpiresAt
-		b.hasExpiry = true
-	}
-	g.sockets.add(b)
-	go b.fromNode()
-	b.fromClient()
 }
 
 func errorsIsDeadline(ctx context.Context) bool {
