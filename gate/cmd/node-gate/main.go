@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -80,6 +81,11 @@ func main() {
 	// threads spinning for work). The same budget as the bench's nginx (one worker process).
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
+	}
+	// The live heap is small (decision cache, connection buffers) and a proxy allocates per call:
+	// collect at 5x the live heap instead of 2x unless GOGC says otherwise (less CPU, a few MB more).
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 	ctx := context.Background()
 	awsConfig, err := config.LoadDefaultConfig(ctx)

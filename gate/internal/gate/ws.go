@@ -297,8 +297,13 @@ var tagPattern = regexp.MustCompile(`"(gate-[A-Za-z0-9_-]+\.\d+)\.\d+"`)
 // fromNode passes the node's messages on, merging the answers of mixed batches.
 func (b *bridge) fromNode() {
 	prefix := []byte(b.g.tagPrefix)
+	var buf bytes.Buffer
 	for {
-		kind, data, err := b.up.ReadMessage()
+		kind, rd, err := b.up.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(rd)
+		}
 		if err != nil {
 			b.closeWith(websocket.CloseInternalServerErr, "the node's client closed the connection")
 			return
@@ -306,6 +311,7 @@ func (b *bridge) fromNode() {
 		if kind != websocket.TextMessage {
 			continue
 		}
+		data := buf.Bytes()
 		b.mu.Lock()
 		waiting := len(b.pending) > 0
 		b.mu.Unlock()

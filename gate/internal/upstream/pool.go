@@ -1,7 +1,7 @@
 // Package upstream is the gate's HTTP client to the node's JSON-RPC on loopback: persistent
-// keep-alive connections, one request in flight per connection, answers read with Go's own
-// response parser (net/http.ReadResponse). Anything it cannot frame exactly (a malformed answer,
-// bytes nobody asked for, the connection closing mid-answer, an answer over the size cap) closes
+// keep-alive connections, one request in flight per connection, answers read with fasthttp's
+// response parser (the maintained parser of the request side). Anything it cannot frame exactly
+// (a malformed answer, bytes nobody asked for, the connection closing mid-answer, an answer over the size cap) closes
 // that connection and fails the request with 502; an answer that takes longer than the timeout
 // fails with 504. Failed requests are never retried (a JSON-RPC call may not be idempotent).
 package upstream
@@ -11,15 +11,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Options of a pool (zero values take the defaults of lambda/node-gate/upstream-pool.ts).
@@ -232,6 +232,8 @@ func (p *Pool) Post(body []byte) (Response, *Error) {
 	if err != nil {
 		return Response{}, &Error{Status: 502, Err: err}
 	}
+	// One deadline for the whole exchange; it is replaced by the next request on this connection
+	// (an idle connection is never read or written in between).
 	_ = c.c.SetDeadline(time.Now().Add(p.opts.Timeout))
 	out := bufs.Get().(*bytes.Buffer)
 	out.Reset()
@@ -245,42 +247,27 @@ func (p *Pool) Post(body []byte) (Response, *Error) {
 		c.c.Close()
 		return Response{}, fail(err)
 	}
-	res, err := http.ReadResponse(c.br, nil)
-	if err != nil {
+	res := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseResponse(res)
+	if err = res.ReadLimitBody(c.br, int(p.opts.MaxResponseBytes)); err != nil {
 		c.c.Close()
-		return Response{}, fail(err)
-	}
-	if res.ContentLength > p.opts.MaxResponseBytes {
-		c.c.Close()
-		return Response{}, &Error{Status: 502, Err: errors.New("answer too large")}
-	}
-	var data []byte
-	if res.ContentLength >= 0 {
-		data = make([]byte, res.ContentLength)
-		_, err = io.ReadFull(res.Body, data)
-	} else {
-		data, err = io.ReadAll(io.LimitReader(res.Body, p.opts.MaxResponseBytes+1))
-		if err == nil && int64(len(data)) > p.opts.MaxResponseBytes {
-			err = errors.New("answer too large")
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			return Response{}, &Error{Status: 502, Err: errors.New("answer too large")}
 		}
-	}
-	if err != nil {
-		c.c.Close()
 		return Response{}, fail(err)
 	}
-	// Reuse only a connection that is exactly at the end of this answer.
-	if res.Close || c.br.Buffered() > 0 || res.ContentLength < 0 && len(res.TransferEncoding) == 0 {
+	// Reuse only a connection that is exactly at the end of a length-framed answer.
+	if res.ConnectionClose() || c.br.Buffered() > 0 || res.Header.ContentLength() == -2 {
 		c.c.Close()
 	} else {
-		_ = c.c.SetDeadline(time.Time{})
 		p.put(c)
 	}
-	return Response{Status: res.StatusCode, Body: data}, nil
+	return Response{Status: res.StatusCode(), Body: append([]byte(nil), res.Body()...)}, nil
 }
 
 func fail(err error) *Error {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, fasthttp.ErrTimeout) {
 		return &Error{Status: 504, Err: err}
 	}
 	return &Error{Status: 502, Err: err}
