@@ -42,6 +42,9 @@ export interface GoProgramSpec {
   readonly binary: string;
 }
 
+/** Beside a Go program's binaries: the licence texts of Go and of every module compiled into them (their licences ask binaries to carry them). */
+export const GO_NOTICES_FILE = 'THIRD_PARTY_NOTICES.txt';
+
 /** The architectures the Go programs are built for (GOARCH), each in `linux-<arch>/`. */
 export const GO_ARCHITECTURES = ['amd64', 'arm64'] as const;
 
@@ -67,7 +70,7 @@ export const PREBUILT_ASSETS = {
 /** The files one prebuilt asset consists of (a Go program's binaries, a web app's index.html, else index.js), relative to its directory. */
 export function prebuiltAssetFiles(name: PrebuiltAssetName): string[] {
   const spec: PrebuiltAssetSpec | GoProgramSpec = PREBUILT_ASSETS[name];
-  if (spec.kind === 'go-program') return GO_ARCHITECTURES.map((arch) => path.join(`linux-${arch}`, spec.binary));
+  if (spec.kind === 'go-program') return [...GO_ARCHITECTURES.map((arch) => path.join(`linux-${arch}`, spec.binary)), GO_NOTICES_FILE];
   return spec.kind === 'web-app' ? ['index.html'] : ['index.js'];
 }
 

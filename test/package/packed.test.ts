@@ -130,8 +130,8 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
     expect(packed.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(packed.filter((f) => !/^(dist\/lib\/|dist\/assets\/|dist\/bin\/(blockchain-tenancy|cli|lifecycle|lifecycle-commands)\.js$|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(f))).toEqual([]);
     for (const name of ['authorizer', 'issuer', 'management', 'node-keys', 'node-metrics', 'recorder', 'deploy-job']) expect(packed).toContain(`dist/assets/${name}/index.js`);
-    // The Go gate: a static binary per architecture, nothing else in its asset.
-    expect(packed.filter((f) => f.startsWith('dist/assets/node-gate/')).sort()).toEqual(['dist/assets/node-gate/linux-amd64/node-gate', 'dist/assets/node-gate/linux-arm64/node-gate']);
+    // The Go gate: a static binary per architecture and the licence texts of what is compiled into them, nothing else in its asset.
+    expect(packed.filter((f) => f.startsWith('dist/assets/node-gate/')).sort()).toEqual(['dist/assets/node-gate/THIRD_PARTY_NOTICES.txt', 'dist/assets/node-gate/linux-amd64/node-gate', 'dist/assets/node-gate/linux-arm64/node-gate']);
     expect(packed).toContain('dist/assets/console/index.html');
     // The deploy job's CodeBuild source: the default app bundled, its assets (the gate's binaries too), its pins and buildspec.
     for (const f of ['app/bin/app.js', 'assets/node-gate/linux-amd64/node-gate', 'assets/node-gate/linux-arm64/node-gate', 'cdk.json', 'package.json', 'buildspec.yml']) expect(packed).toContain(`dist/assets/deploy-job/${f}`);
@@ -179,6 +179,10 @@ describe('the packed library in a new CDK app (README example, offline)', () => 
     for (const arch of ['amd64', 'arm64']) {
       expect(gateHashes, arch).toContain(sha256(path.join(app, 'node_modules', 'blockchain-tenancy', 'dist', 'assets', 'node-gate', `linux-${arch}`, 'node-gate')));
     }
+    // The gate's asset carries the licence texts of Go and of the modules compiled in (BSD and MIT ask binaries to).
+    const notices = all.filter((f) => path.basename(f) === 'THIRD_PARTY_NOTICES.txt').map((f) => readFileSync(f, 'utf8'));
+    expect(notices.length).toBeGreaterThan(0);
+    for (const text of notices) for (const part of [/^Go go1\.\d+/m, /^github\.com\/valyala\/fasthttp v/m, /^github\.com\/fasthttp\/websocket v/m, /^github\.com\/aws\/aws-sdk-go-v2 v/m, /Redistributions in binary form must reproduce/]) expect(text).toMatch(part);
     // Every function's code is an asset directory with index.js (handler index.handler).
     for (const stack of ['AcmeDev', 'BlockchainManagement']) {
       const template = JSON.parse(readFileSync(path.join(out, `${stack}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Properties: { Handler?: string; Code?: unknown }; Metadata?: Record<string, string> }> };
