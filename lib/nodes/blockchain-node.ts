@@ -50,8 +50,8 @@ export interface BlockchainNodeProps {
  * One blockchain node: a self-healing Auto Scaling group of one instance (IMDSv2 only,
  * encrypted root volume, detailed monitoring, no SSH key: SSM Session Manager), its own
  * encrypted EFS file system with an access point (TLS + IAM mount, elastic throughput, AWS
- * Backup, RETAIN), a peer network interface whose address survives instance replacement, and an instance role limited to its own key, its own
- * storage and its own environment. JSON-RPC listens on 127.0.0.1 only.
+ * Backup, RETAIN), a peer network interface whose address survives instance replacement, and an
+ * instance role limited to its own key, its own storage and its own environment. JSON-RPC listens on 127.0.0.1 only.
  */
 export class BlockchainNode extends Construct implements ec2.IConnectable {
   public readonly nodeId: string;
@@ -67,7 +67,7 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
   public readonly fileSystem: efs.FileSystem;
   /** The access point the node mounts (its own root directory and POSIX identity). */
   public readonly accessPoint: efs.AccessPoint;
-  /** The node's peer network interface (fixed private IP). */
+  /** The node's peer network interface (its address outlives the node's instances). */
   public readonly peerInterface: ec2.CfnNetworkInterface;
   /** The node's stable peer address (a deploy-time value unless `peerIp` was given). */
   public readonly peerIp: string;
