@@ -30,8 +30,13 @@ export interface BlockchainNodeProps {
   readonly vpc: ec2.IVpc;
   /** The private isolated subnet the node lives in (its availability zone). */
   readonly subnet: ec2.ISubnet;
-  /** The node's stable peer address in `subnet` (a fixed private IP on its own network interface). */
-  readonly peerIp: string;
+  /**
+   * A fixed peer address in `subnet` for the node's peer interface.
+   * @default - AWS assigns a free address of `subnet` when the peer interface is created; it stays
+   * with the interface (whose logical id derives from the node id) for the interface's life, and
+   * the node reads it from the chain manifest at boot
+   */
+  readonly peerIp?: string;
   readonly securityGroups: EnvironmentSecurityGroups;
   /** The environment key (storage, secrets). */
   readonly encryptionKey: kms.IKey;
@@ -45,8 +50,8 @@ export interface BlockchainNodeProps {
  * One blockchain node: a self-healing Auto Scaling group of one instance (IMDSv2 only,
  * encrypted root volume, detailed monitoring, no SSH key: SSM Session Manager), its own
  * encrypted EFS file system with an access point (TLS + IAM mount, elastic throughput, AWS
- * Backup, RETAIN), a fixed peer address, and an instance role limited to its own key, its own
- * storage and its own environment. JSON-RPC listens on 127.0.0.1 only.
+ * Backup, RETAIN), a peer network interface whose address survives instance replacement, and an
+ * instance role limited to its own key, its own storage and its own environment. JSON-RPC listens on 127.0.0.1 only.
  */
 export class BlockchainNode extends Construct implements ec2.IConnectable {
   public readonly nodeId: string;
@@ -62,9 +67,9 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
   public readonly fileSystem: efs.FileSystem;
   /** The access point the node mounts (its own root directory and POSIX identity). */
   public readonly accessPoint: efs.AccessPoint;
-  /** The node's peer network interface (fixed private IP). */
+  /** The node's peer network interface (its address outlives the node's instances). */
   public readonly peerInterface: ec2.CfnNetworkInterface;
-  /** The node's stable peer address. */
+  /** The node's stable peer address (a deploy-time value unless `peerIp` was given). */
   public readonly peerIp: string;
   /** The node's instances (gate and peer groups). */
   public readonly connections: ec2.Connections;
@@ -79,7 +84,6 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
     this.memberId = node.member;
     this.validator = node.role === NodeRole.VALIDATOR;
     if (node.group !== undefined) this.group = node.group;
-    this.peerIp = props.peerIp;
     this.tenantId = props.tenantId;
     this.environmentId = props.environmentId;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -134,10 +138,11 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
 
     this.peerInterface = new ec2.CfnNetworkInterface(this, 'PeerInterface', {
       subnetId: props.subnet.subnetId,
-      privateIpAddress: props.peerIp,
+      ...(props.peerIp !== undefined ? { privateIpAddress: props.peerIp } : {}),
       groupSet: [sgs.nodePeer.securityGroupId],
       description: `Stable peer address of ${props.tenantId}/${props.environmentId}/${node.id}`,
     });
+    this.peerIp = props.peerIp ?? this.peerInterface.attrPrimaryPrivateIpAddress;
 
     const secretArn = (name: string) =>
       stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${name}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
@@ -251,7 +256,9 @@ export class BlockchainNode extends Construct implements ec2.IConnectable {
       keySecret: nodeKeySecretName(props.tenantId, props.environmentId, node.id),
       manifestSecret: chainManifestSecretName(props.tenantId, props.environmentId),
       image: props.image,
-      clientArgs: clientArguments(chain, props.peerIp, sgs.p2pPort, node.role),
+      // The node's own address comes from the chain manifest at boot: nothing in the launch
+      // template depends on a deploy-time address or on any other node.
+      clientArgs: clientArguments(chain, '$PEER_IP', sgs.p2pPort, node.role),
       gethLayout: chain.client !== BlockchainClient.BESU,
       // Only a Clique signer seals with a keystore account; no other node unlocks a key.
       signerImport: chain.client !== BlockchainClient.BESU && chain.consensus === ConsensusProtocol.CLIQUE && node.role === NodeRole.VALIDATOR,
@@ -372,10 +379,17 @@ interface BootScriptInput {
   readonly signerImport: boolean;
 }
 
+/** How long a node's boot waits for the chain manifest to list it: 180 tries, 10 s apart. */
+export const MANIFEST_WAIT = { attempts: 180, intervalSeconds: 10 } as const;
+
 /**
  * The node's boot script: attach the peer interface, mount the storage (TLS + IAM through the
  * access point), fetch the key and the chain manifest from Secrets Manager (never logged), and
  * run the client in a container with host networking (JSON-RPC bound to 127.0.0.1 by its flags).
+ * The node's own peer address and its static peers come from the manifest, which lists every
+ * node of the environment: the script holds no address, so adding or removing another node never
+ * changes it (ADR 14). A node of a node group may boot before the deployment writes the manifest
+ * entry for it: the script waits for that entry.
  */
 export function nodeBootScript(i: BootScriptInput): string[] {
   const d = NODE_DATA_DIR;
@@ -394,7 +408,9 @@ export function nodeBootScript(i: BootScriptInput): string[] {
     'mount -a -t efs',
     'umask 077',
     `aws secretsmanager get-secret-value --region ${i.region} --secret-id ${i.keySecret} --query SecretString --output text | jq -r .privateKey | sed 's/^0x//' > /var/lib/blockchain/key`,
-    `aws secretsmanager get-secret-value --region ${i.region} --secret-id ${i.manifestSecret} --query SecretString --output text > /run/chain-manifest.json`,
+    `for attempt in $(seq 1 ${MANIFEST_WAIT.attempts}); do aws secretsmanager get-secret-value --region ${i.region} --secret-id ${i.manifestSecret} --query SecretString --output text > /run/chain-manifest.json && jq -e '.nodes[] | select(.id == "${i.nodeId}")' /run/chain-manifest.json > /dev/null && break; sleep ${MANIFEST_WAIT.intervalSeconds}; done`,
+    `PEER_IP=$(jq -r '.nodes[] | select(.id == "${i.nodeId}") | .ip' /run/chain-manifest.json 2>/dev/null || true)`,
+    `[[ "$PEER_IP" =~ ^[0-9]{1,3}(\\.[0-9]{1,3}){3}$ ]] || { echo "node ${i.nodeId}: the chain manifest ${i.manifestSecret} does not list this node with a peer address after ${(MANIFEST_WAIT.attempts * MANIFEST_WAIT.intervalSeconds) / 60} minutes; check the environment's Keys custom resource in the CloudFormation events" >&2; exit 1; }`,
     'jq .genesis /run/chain-manifest.json > /var/lib/blockchain/genesis.json',
     'jq .staticNodes /run/chain-manifest.json > /var/lib/blockchain/static-nodes.json',
     `SIGNER_ADDRESS=$(jq -r '.nodes[] | select(.id == "${i.nodeId}") | .address' /run/chain-manifest.json)`,
@@ -419,6 +435,6 @@ export function nodeBootScript(i: BootScriptInput): string[] {
       : []),
     ...(i.gethLayout ? ['chown -R 1000:1000 /var/lib/blockchain'] : []),
     'docker rm -f blockchain-client 2>/dev/null || true',
-    `docker run -d --name blockchain-client --restart unless-stopped --network host -v /var/lib/blockchain:${d} ${i.image} ${i.clientArgs.map((a) => a.replace('$SIGNER_ADDRESS', '"$SIGNER_ADDRESS"')).join(' ')}`,
+    `docker run -d --name blockchain-client --restart unless-stopped --network host -v /var/lib/blockchain:${d} ${i.image} ${i.clientArgs.map((a) => a.replace('$SIGNER_ADDRESS', '"$SIGNER_ADDRESS"').replace('$PEER_IP', '"$PEER_IP"')).join(' ')}`,
   ];
 }

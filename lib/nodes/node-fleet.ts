@@ -6,15 +6,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ChainSpec, ResolvedChainNode, ResolvedChainSpec, resolveChainSpec } from '../chain/chain-spec';
+import { ChainSpec, NodeRole, ResolvedChainNode, ResolvedChainSpec, resolveChainSpec } from '../chain/chain-spec';
 import { CLIENT_PINS } from '../chain/client-pins';
 import { ConsensusProtocol } from '../chain/protocols';
-import { parseIpv4Cidr } from '../config/cidr';
 import { EnvironmentNetwork } from '../network/environment-network';
 import { acknowledgeDeployTimeFunction } from '../security/deploy-time-function';
 import { SinglePolicyRole } from '../security/single-policy-role';
 import { BlockchainNode } from './blockchain-node';
 import { NodeKeys } from './node-keys';
+import { placeNodes, validatorSpreadWarning } from './node-placement';
 import { acknowledgeFinding } from '../security/acknowledge';
 import { EnvironmentTags } from '../contracts/tags';
 import { nagArn } from '../security/nag-ids';
@@ -43,10 +43,11 @@ export const MAX_RESOURCES_PER_STACK = 500;
 
 /**
  * The environment's nodes: validates the chain at synth (combination, BFT size, ids, members),
- * assigns every node a fixed peer address, generates keys and genesis at deploy, and creates one
- * {@link BlockchainNode} per node. Nodes with a `group` live in that group's nested stack
- * (`Group-<group>`), so an environment can hold more nodes than one stack's 500 resources allow;
- * every stack is checked against that limit at synth.
+ * places every node in a subnet derived from its own id (never from its position in the list),
+ * creates one {@link BlockchainNode} per node (each with a peer interface whose address AWS
+ * assigns once and keeps), and generates keys, genesis and the peer list at deploy. Nodes with a
+ * `group` live in that group's nested stack (`Group-<group>`), so an environment can hold more
+ * nodes than one stack's 500 resources allow; every stack is checked against that limit at synth.
  */
 export class NodeFleet extends Construct {
   /** The nodes, in config order. */
@@ -86,19 +87,18 @@ export class NodeFleet extends Construct {
     sgs.allowNodesToS3(this.lookUpS3PrefixList());
 
     const subnets = network.vpc.isolatedSubnets;
-    const peerIps = assignPeerAddresses(
+    // A node's subnet derives from its own id and its peer address is assigned by AWS to its own
+    // peer interface: nothing of a node depends on the other nodes (ADR 14).
+    const placement = placeNodes(
       resolved.nodes.map((n) => n.id),
       subnets.map((s) => s.ipv4CidrBlock),
     );
-    this.keys = new NodeKeys(this, 'Keys', {
-      tenantId: props.tenantId,
-      environmentId: props.environmentId,
-      encryptionKey: props.encryptionKey,
-      chain: resolved,
-      peerAddresses: Object.fromEntries(resolved.nodes.map((n) => [n.id, peerIps[n.id].ip])),
-      p2pPort: sgs.p2pPort,
-      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
-    });
+    const spread = validatorSpreadWarning(
+      resolved.nodes.filter((n) => n.role === NodeRole.VALIDATOR).map((n) => n.id),
+      subnets.length,
+      subnets.map((s) => s.availabilityZone),
+    );
+    if (spread) Annotations.of(this).addWarningV2('blockchain-tenancy:validator-zone-spread', spread);
     const pin = CLIENT_PINS[resolved.client];
     const image = props.clientImage ?? `${Aws.ACCOUNT_ID}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${pin.repository}:${pin.tag}`;
     // One AWS Backup plan for the environment's node storage: daily, kept 35 days, in a vault
@@ -148,23 +148,39 @@ export class NodeFleet extends Construct {
       return groupStacks[node.group];
     };
     this.groupStacks = groupStacks;
-    this.nodes = resolved.nodes.map((node) => {
-      const n = new BlockchainNode(scopeOf(node), node.id, {
-        tenantId: props.tenantId,
-        environmentId: props.environmentId,
-        node,
-        chain: resolved,
-        vpc: network.vpc,
-        subnet: subnets[peerIps[node.id].subnet],
-        peerIp: peerIps[node.id].ip,
-        securityGroups: sgs,
-        encryptionKey: props.encryptionKey,
-        image,
-        ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
-      });
-      n.autoScalingGroup.node.addDependency(this.keys.resource);
-      return n;
+    this.nodes = resolved.nodes.map(
+      (node) =>
+        new BlockchainNode(scopeOf(node), node.id, {
+          tenantId: props.tenantId,
+          environmentId: props.environmentId,
+          node,
+          chain: resolved,
+          vpc: network.vpc,
+          subnet: subnets[placement[node.id].subnet],
+          securityGroups: sgs,
+          encryptionKey: props.encryptionKey,
+          image,
+          ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
+        }),
+    );
+    // The peer list (static nodes) is the environment's, written at deploy into the chain
+    // manifest from every node's peer address; each node reads it at boot, so a node added or
+    // removed changes the manifest only, never another node's launch template.
+    this.keys = new NodeKeys(this, 'Keys', {
+      tenantId: props.tenantId,
+      environmentId: props.environmentId,
+      encryptionKey: props.encryptionKey,
+      chain: resolved,
+      peerAddresses: Object.fromEntries(this.nodes.map((n) => [n.nodeId, n.peerIp])),
+      p2pPort: sgs.p2pPort,
+      ...(props.removalPolicy ? { removalPolicy: props.removalPolicy } : {}),
     });
+    // Nodes of the environment stack start after the manifest exists. A node group's nested stack
+    // cannot wait for it (the manifest reads the group's peer addresses: a cycle); its nodes' boot
+    // scripts wait until the manifest lists them.
+    for (const n of this.nodes) {
+      if (n.group === undefined) n.autoScalingGroup.node.addDependency(this.keys.resource);
+    }
     // CloudFormation allows 500 resources per stack (and per nested stack): refuse at synth with
     // the fix, before CDK's own generic error, and before a deploy would fail.
     this.node.addValidation({ validate: () => this.resourceLimitProblems() });
@@ -279,31 +295,4 @@ export class NodeFleet extends Construct {
     }
     return lookup.getResponseField('PrefixLists.0.PrefixListId');
   }
-}
-
-/**
- * Fixed peer addresses: nodes are spread round-robin over the private subnets and take addresses
- * from the top of each subnet downwards (AWS hands out dynamic addresses from the bottom), so
- * endpoints and mount targets created later never collide with them.
- */
-export function assignPeerAddresses(nodeIds: readonly string[], subnetCidrs: readonly string[]): Record<string, { ip: string; subnet: number }> {
-  if (subnetCidrs.length === 0) throw new Error('assignPeerAddresses: no private subnets');
-  const out: Record<string, { ip: string; subnet: number }> = {};
-  const used = subnetCidrs.map(() => 0);
-  nodeIds.forEach((id, k) => {
-    const s = k % subnetCidrs.length;
-    const cidr = parseIpv4Cidr(subnetCidrs[s]);
-    if (typeof cidr === 'string') throw new Error(`assignPeerAddresses: subnet ${subnetCidrs[s]} ${cidr}`);
-    const size = cidr.end - cidr.start + 1;
-    const capacity = Math.floor(size / 4);
-    if (used[s] >= capacity) {
-      throw new Error(
-        `NodeFleet: ${nodeIds.length} nodes do not fit the private subnets (${subnetCidrs.join(', ')}: at most ${capacity} fixed node addresses each); use a larger environment cidr`,
-      );
-    }
-    const n = cidr.end - 1 - used[s]; // last usable address (AWS reserves the broadcast) downwards
-    used[s]++;
-    out[id] = { ip: [24, 16, 8, 0].map((b) => (n >>> b) & 255).join('.'), subnet: s };
-  });
-  return out;
 }

@@ -12,7 +12,9 @@ import {
   EnvironmentTags,
   NodeRole,
   SupportLevel,
-  assignPeerAddresses,
+  nodeSubnetIndex,
+  placeNodes,
+  validatorSpreadWarning,
 } from '../../lib';
 import { testApp } from '../support/synth';
 
@@ -73,7 +75,7 @@ describe.each(stacks.map((s) => [`${s.row.client} + ${s.row.consensus}`, s] as c
     expect(selections[0].Properties.BackupSelection.Resources).toHaveLength(nodeCount);
   });
 
-  it('binds JSON-RPC to 127.0.0.1 only and gives each node a fixed peer address', () => {
+  it('binds JSON-RPC to 127.0.0.1 only and gives each node its own peer interface, addressed by AWS', () => {
     const userData = JSON.stringify(template.findResources('AWS::EC2::LaunchTemplate'));
     if (row.client === BlockchainClient.BESU) {
       expect(userData).toContain('--rpc-http-host=127.0.0.1');
@@ -83,8 +85,13 @@ describe.each(stacks.map((s) => [`${s.row.client} + ${s.row.consensus}`, s] as c
       expect(userData).toContain('--ws.addr=127.0.0.1');
     }
     expect(userData).not.toMatch(/0\.0\.0\.0:854[56]|--(rpc-http-host|http\.addr)=0\.0\.0\.0/);
-    const ips = Object.values(template.findResources('AWS::EC2::NetworkInterface')).map((r) => r.Properties.PrivateIpAddress);
-    expect(new Set(ips).size).toBe(nodeCount);
+    const interfaces = Object.values(template.findResources('AWS::EC2::NetworkInterface'));
+    expect(interfaces).toHaveLength(nodeCount);
+    // No fixed address (AWS assigns one per interface: no collisions, nothing positional); the
+    // manifest gets each interface's address at deploy.
+    expect(interfaces.map((r) => r.Properties.PrivateIpAddress)).toEqual(interfaces.map(() => undefined));
+    expect(JSON.stringify(template.findResources('Custom::BlockchainNodeKeys'))).toContain('PrimaryPrivateIpAddress');
+    expect(userData).not.toMatch(/--(p2p-host|nat=extip:)\d/);
   });
 
   it('generates keys and genesis at deploy time with only public inputs', () => {
@@ -142,18 +149,32 @@ describe('refused at synth with a message naming the prop and the fix', () => {
   });
 });
 
-describe('peer addresses', () => {
-  it('spread nodes over subnets from the top of each range', () => {
-    expect(assignPeerAddresses(['a', 'b', 'c'], ['10.0.128.0/18', '10.0.192.0/18'])).toEqual({
-      a: { ip: '10.0.191.254', subnet: 0 },
-      b: { ip: '10.0.255.254', subnet: 1 },
-      c: { ip: '10.0.191.253', subnet: 0 },
-    });
+describe('node placement', () => {
+  it('puts numbered nodes in zones by their number and other ids by a hash of the id alone', () => {
+    expect(['validator-1', 'validator-2', 'validator-3', 'validator-4', 'rpc-007'].map((id) => nodeSubnetIndex(id, 3))).toEqual([0, 1, 2, 0, 0]);
+    expect(['validator-1', 'validator-2', 'validator-3', 'validator-4'].map((id) => nodeSubnetIndex(id, 2))).toEqual([0, 1, 0, 1]);
+    // Pinned: a change here moves deployed nodes to another zone.
+    expect(['node-a', 'node-b', 'node-c', 'node-d', 'node-e', 'alpha'].map((id) => nodeSubnetIndex(id, 3))).toEqual([0, 0, 0, 2, 1, 1]);
+    // Other nodes, and the order of the list, do not matter.
+    const subnets = ['10.0.128.0/18', '10.0.192.0/18', '10.0.64.0/18'];
+    const all = placeNodes(['node-b', 'validator-2', 'node-a', 'node-e', 'validator-1'], subnets);
+    expect(all).toEqual({ 'node-a': { subnet: 0 }, 'node-b': { subnet: 0 }, 'node-e': { subnet: 1 }, 'validator-1': { subnet: 0 }, 'validator-2': { subnet: 1 } });
+    expect(placeNodes(['validator-1', 'node-e'], subnets)).toEqual({ 'node-e': all['node-e'], 'validator-1': all['validator-1'] });
   });
 
-  it('refuse more nodes than a small subnet can hold', () => {
-    const ids = Array.from({ length: 20 }, (_, i) => `n${i}`);
-    expect(() => assignPeerAddresses(ids, ['10.0.0.224/27', '10.0.0.192/27'])).toThrow(/do not fit the private subnets .* use a larger environment cidr/);
+  it('warn when the validators crowd one zone more than they need to, naming them, the zone and the fix', () => {
+    expect(validatorSpreadWarning(['validator-1', 'validator-2', 'validator-3', 'validator-4'], 3, ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'])).toBeUndefined();
+    expect(validatorSpreadWarning(['node-a', 'node-b', 'node-c', 'node-d'], 3, ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'])).toBe(
+      'chain.nodes: the validators are unevenly spread over the 3 availability zones (node-a, node-b, node-c in eu-west-1a; at most 2 per zone is possible), so losing one zone stops more validators than necessary. ' +
+        "A node's zone derives from its id: ids ending in a number spread by that number (validator-1, validator-2, ... take the zones in turn). Name new validators that way; a deployed node keeps its zone.",
+    );
+  });
+
+  it('refuse more nodes in a subnet than it has room for, naming the subnet, the nodes and the fix', () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `n${i + 1}`);
+    expect(() => placeNodes(ids, ['10.0.0.224/27', '10.0.0.192/27'])).toThrow(
+      /10 nodes fall in private subnet 10\.0\.0\.224\/27 \(n1, n3, n5, n7, n9, \.\.\.\), which has room for 8; use a larger environment cidr/,
+    );
   });
 });
 

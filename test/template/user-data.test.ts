@@ -107,6 +107,52 @@ describe.each([
     expect(run('aarch64')).toEqual({ installed: 'binary for arm64', mode: 0o755 });
     expect(run('riscv64')).toEqual({ failed: 'node gate: no binary for riscv64' });
   });
+
+  it('waits for the chain manifest to list the node, then starts the client on the peer address the manifest gives it', () => {
+    // The boot script's own lines, run by bash against stubs: `aws` answers the manifest read
+    // (not yet there, then without this node, then with it), `sleep` returns at once, `docker`
+    // prints its arguments.
+    const s = scripts[0];
+    expect(s).not.toMatch(/\b10\.\d+\.\d+\.\d+\b/); // no address in the launch template
+    const lines = s.split('\n');
+    const from = lines.findIndex((l) => l.startsWith('for attempt in $(seq 1 180)'));
+    const wait = lines.slice(from, from + 3).join('\n');
+    const start = lines.find((l) => l.startsWith('docker run -d --name blockchain-client'))!;
+    const nodeId = /select\(\.id == "([^"]+)"\)/.exec(wait)![1];
+    const run = (answers: readonly string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'bt-manifest-wait-'));
+      mkdirSync(join(dir, 'bin'));
+      answers.forEach((a, i) => writeFileSync(join(dir, `answer-${i + 1}`), a));
+      const stub = (name: string, body: string) => {
+        writeFileSync(join(dir, 'bin', name), `#!/bin/bash\n${body}\n`);
+        chmodSync(join(dir, 'bin', name), 0o755);
+      };
+      // The last answer repeats once the list is exhausted.
+      stub('aws', `n=$(( $(cat ${dir}/count 2>/dev/null || echo 0) + 1 )); echo $n > ${dir}/count; f=${dir}/answer-$(( n < ${answers.length} ? n : ${answers.length} )); if [ -s "$f" ]; then cat "$f"; else echo "ResourceNotFoundException" >&2; exit 254; fi`);
+      stub('sleep', 'exit 0');
+      stub('docker', 'echo "docker $*"');
+      const manifest = join(dir, 'chain-manifest.json');
+      const script = `set -euo pipefail\nSIGNER_ADDRESS=0x0000000000000000000000000000000000000001\n${wait.replaceAll('/run/chain-manifest.json', manifest)}\n${start.replaceAll('/var/lib/blockchain', dir)}\n`;
+      try {
+        const out = execFileSync('bash', ['-c', script], { env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}` }, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+        return { tries: Number(readFileSync(join(dir, 'count'), 'utf8')), out };
+      } catch (e) {
+        return { tries: Number(readFileSync(join(dir, 'count'), 'utf8')), failed: (e as { stderr?: Buffer }).stderr?.toString().trim().split('\n').pop() };
+      }
+    };
+    const without = JSON.stringify({ nodes: [{ id: 'another-1', ip: '10.9.9.9' }] });
+    const withNode = JSON.stringify({ nodes: [{ id: 'another-1', ip: '10.9.9.9' }, { id: nodeId, ip: '10.1.2.3' }] });
+    const listed = run(['', without, withNode]);
+    expect(listed.tries).toBe(3);
+    expect(listed.out).toMatch(client === BlockchainClient.BESU ? /--p2p-host=10\.1\.2\.3 / : /--nat=extip:10\.1\.2\.3 /);
+    expect(listed.out).not.toContain('10.9.9.9');
+    // The wait is the same line for every client: its 180 tries run once.
+    if (client !== BlockchainClient.BESU) return;
+    expect(run([without])).toEqual({
+      tries: 180,
+      failed: expect.stringMatching(new RegExp(`^node ${nodeId}: the chain manifest \\S+ does not list this node with a peer address after 30 minutes; check the environment's Keys custom resource`)),
+    });
+  });
 });
 
 describe('a geth + Clique environment with signers, a member node and prefunded accounts', () => {
