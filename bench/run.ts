@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GateScale } from './support/gate-cold-start';
 import type { TemplateSizeRow } from './support/template-size';
 import type { SynthComparison, SynthRow } from './support/synth-compare';
 
@@ -115,6 +116,7 @@ if (existsSync(scalePath)) {
     '|---|---|---|',
     ...s.lambdas.map((l: { name: string; bytes: number; initMs: number }) => `| ${l.name} | ${l.bytes} | ${l.initMs} |`),
     '',
+    ...gateSection(s.gate as GateScale | undefined),
   );
 }
 const requirePath = join(dir, 'results', 'require.json');
@@ -276,4 +278,22 @@ interface Yardstick {
     failed: Record<string, string>;
     addedDelayMs: Record<string, { median: number; max: number; blocks: number }>;
   };
+}
+
+/** The node gate as it ships (the Go binaries) beside the Node.js fallback, from scale.json's `gate`. */
+function gateSection(g: GateScale | undefined): string[] {
+  if (!g) return ['## Node gate as it ships', '', '(scale.json has no `gate` part yet: run `BENCH_SCALE_PARTS=gate npm run bench scale`.)', ''];
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const row = (what: string, bytes: string, c: GateScale['nodeFallback']['coldStart']) => `| ${what} | ${bytes} | ${c.listeningMs} (${c.listeningMsRuns.join(', ')}) | ${Math.round(c.rssKiB / 1024)} / ${Math.round(c.settledRssKiB / 1024)} |`;
+  return [
+    '## Node gate as it ships (the Go binary; ADR 10)',
+    '',
+    `${g.method}`,
+    '',
+    '| gate | size | spawn to listening, ms: median (runs) | RSS MiB: listening / settled |',
+    '|---|---|---|---|',
+    row(`Go, linux-${g.go.coldStart.arch} (shipped)`, g.go.binaries.map((b) => `${b.arch} ${mb(b.bytes)} MB (deflated ${mb(b.deflatedBytes)} MB)`).join('; '), g.go.coldStart),
+    row(`Node.js bundle (local fallback, not shipped; ${g.nodeFallback.node})`, `${mb(g.nodeFallback.bytes)} MB`, g.nodeFallback.coldStart),
+    '',
+  ];
 }

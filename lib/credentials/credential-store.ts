@@ -14,6 +14,7 @@ import { SinglePolicyRole } from '../security/single-policy-role';
 import { MetricDimensions, nodeMetricNamespace } from '../contracts/metric-names';
 import { CREDENTIAL_ISSUER_FUNCTION_TAG, EnvironmentTags } from '../contracts/tags';
 import { acknowledgeLambdaVpcAccess, lambdaVpcAccessStatements } from '../security/lambda-vpc-access';
+import { decryptOwnEnvironment } from '../security/lambda-environment-encryption';
 import { credentialSecretPrefix } from '../contracts/credential-format';
 import { AUTHORIZER_ALLOW_TTL_SECONDS, REVOCATION_BOUND_SECONDS } from '../contracts/revocation';
 
@@ -124,7 +125,7 @@ export class CredentialStore extends Construct {
         statements: [
           ...statements,
           ...lambdaVpcAccessStatements(this, vpcAccess),
-          new iam.PolicyStatement({ sid: 'DecryptOwnEnvironmentVariables', actions: ['kms:Decrypt'], resources: [props.encryptionKey.keyArn], conditions: { StringEquals: { 'kms:EncryptionContext:aws:lambda:FunctionArn': stack.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } } }),
+          decryptOwnEnvironment(props.encryptionKey),
           new iam.PolicyStatement({ sid: 'OwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] })],
       });
       acknowledgeLambdaVpcAccess(identity.policy);

@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -18,6 +18,10 @@ import { BOOTSTRAP_QUALIFIER_PATTERN, DEFAULT_BOOTSTRAP_QUALIFIER, STORED_CONFIG
 import { acknowledgeFinding, acknowledgeRule } from '../security/acknowledge';
 import { nagArn } from '../security/nag-ids';
 import { SinglePolicyRole } from '../security/single-policy-role';
+import { decryptOwnEnvironment } from '../security/lambda-environment-encryption';
+
+// Public since the control plane introduced it (lib/index.ts re-exports this module).
+export { decryptOwnEnvironment };
 
 /** Node instance types: what the config schema accepts (lib/chain/chain-spec.ts). */
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$/;
@@ -415,21 +419,6 @@ function keyViaDynamoDb(sid: string, key: kms.IKey, write: boolean): iam.PolicyS
     actions: write ? ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'] : ['kms:Decrypt', 'kms:DescribeKey'],
     resources: [key.keyArn],
     conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(key).region}.amazonaws.com` } },
-  });
-}
-
-/**
- * Lets a function's role decrypt its own environment variables (encrypted with `key`): the
- * condition names Lambda functions of this account and region only (StringLike: the ARN pattern
- * has a wildcard; the function's own ARN would make the role depend on the function).
- */
-export function decryptOwnEnvironment(key: kms.IKey): iam.PolicyStatement {
-  const stack = Stack.of(key);
-  return new iam.PolicyStatement({
-    sid: 'DecryptOwnEnvironmentVariables',
-    actions: ['kms:Decrypt'],
-    resources: [key.keyArn],
-    conditions: { StringLike: { 'kms:EncryptionContext:aws:lambda:FunctionArn': stack.formatArn({ service: 'lambda', resource: 'function', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) } },
   });
 }
 

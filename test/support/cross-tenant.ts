@@ -107,9 +107,10 @@ function conditionHolds(condition: Statement['Condition'], probe: Probe, o: Owne
       }
       const op = operator.replace(/IfExists$/, '');
       const ok =
-        op === 'StringEquals' || op === 'ArnEquals' || op === 'Bool'
+        op === 'StringEquals' || op === 'Bool'
           ? values.some((v) => v === actual)
-          : op === 'StringLike' || op === 'ArnLike'
+          : // ArnEquals takes wildcards like ArnLike (IAM treats the two alike); StringEquals does not.
+            op === 'StringLike' || op === 'ArnLike' || op === 'ArnEquals'
             ? values.some((v) => wildcardMatch(v, actual))
             : op === 'StringNotEquals'
               ? values.every((v) => v !== actual)

@@ -5,7 +5,7 @@
  * management API relies on. test/template/cross-tenant.test.ts checks the whole account.
  */
 import { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { BlockchainEnvironment, DEFAULT_AUTHORIZER_RESERVED_CONCURRENCY, parseTenantsConfig } from '../../lib';
 import { testApp } from '../support/synth';
@@ -83,6 +83,32 @@ describe('roles of one environment', () => {
     expect(logs.map((s) => s.Sid)).toEqual(['OwnLogs']);
     expect(JSON.stringify(logs[0].Resource)).toContain(`Credentials${name}Logs`);
   });
+
+  it.each(['Authorizer', 'Issuer'])(
+    '%s: its environment variables are encrypted with the environment key, and its role may decrypt them (StringLike on the function ARN pattern: StringEquals compares a wildcard literally and grants nothing)',
+    (name) => {
+      const [fnId, fn] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && new RegExp(`Credentials${name}[0-9A-F]{8}$`).test(id))!;
+      const key = stack.resolve(env.encryptionKey.keyArn) as unknown;
+      expect(fn.Properties.KmsKeyArn, fnId).toEqual(key);
+      const [policyId, policy] = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && id.includes(`Credentials${name}IdentityPolicy`))!;
+      // The function runs as the role that carries this policy.
+      const [roleId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r.Properties.ManagedPolicyArns) === JSON.stringify([{ Ref: policyId }]))!;
+      expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+      Template.fromJSON({ Resources: { [policyId]: policy } }).hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectEquals({
+              Sid: 'DecryptOwnEnvironmentVariables',
+              Effect: 'Allow',
+              Action: 'kms:Decrypt',
+              Resource: key,
+              Condition: { StringLike: { 'kms:EncryptionContext:aws:lambda:FunctionArn': 'arn:aws:lambda:eu-west-1:111122223333:function:*' } },
+            }),
+          ]),
+        },
+      });
+    },
+  );
 
   it('authorizer: a bounded share of the account concurrency by default; the issuer carries the issuer tag, the authorizer does not', () => {
     const fns = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
