@@ -5,9 +5,9 @@
  * nested templates included), and writes a Markdown report per environment to
  * <outdir>/review/<Stack>.md that covers the stack and its nested stacks.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { App, NestedStack, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
@@ -44,7 +44,96 @@ function acknowledgmentsUnder(scope: IConstruct): Acknowledgment[] {
   return out;
 }
 
-export function runReview(options: { configPath: string; outdir: string }): StackReview[] {
+/** One template file of a stack (its own or a nested stack's) and the prefix its findings get. */
+interface TemplatePart {
+  /** Absolute path, as given to the tools. */
+  readonly path: string;
+  readonly label: string;
+}
+
+/** A tool's findings, by the absolute path of the template they are about (and any it names no template for). */
+interface ToolFindings {
+  readonly byPath: Map<string, string[]>;
+  readonly unattributed: string[];
+}
+
+/** Runs a program to its end, collecting its output (no size limit: checkov's JSON for many templates is large). */
+function run(file: string, args: readonly string[]): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', fail);
+    child.on('close', (status, signal) => done({ status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+const canonical = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+};
+
+/**
+ * cfn-lint over every template in one process. Its parseable lines start with the file name as
+ * given; each is kept as `<label><line>:<column>:...:<rule>:<message>`. cfn-lint's exit code is a
+ * bit mask of the levels it found (2, 4, 8); 1 (or a signal) means it did not finish, which fails
+ * the review instead of passing templates nobody linted.
+ */
+async function cfnLintAll(bin: string, parts: readonly TemplatePart[]): Promise<ToolFindings> {
+  const r = await run(join(bin, 'cfn-lint'), ['--format', 'parseable', ...parts.map((p) => p.path)]);
+  if (r.status === null || r.status % 2 === 1) {
+    throw new Error(`cfn-lint did not finish (${r.signal ?? `exit ${r.status}`}): ${r.stderr.trim().slice(-2000)}`);
+  }
+  const byPath = new Map<string, string[]>();
+  const unattributed: string[] = [];
+  for (const line of r.stdout.split('\n').filter(Boolean)) {
+    const part = parts.find((p) => line.startsWith(`${p.path}:`));
+    if (!part) {
+      unattributed.push(`[cfn-lint] ${line}`);
+      continue;
+    }
+    byPath.set(part.path, [...(byPath.get(part.path) ?? []), `${part.label}${line.slice(part.path.length + 1)}`]);
+  }
+  return { byPath, unattributed };
+}
+
+/**
+ * checkov over every template in one process (`-f` per file). Failed checks carry the template's
+ * absolute path. Output that is not checkov's JSON report, and a template it could not parse (its
+ * JSON report counts them but does not name them; its log does), are findings of every stack.
+ */
+async function checkovAll(bin: string, parts: readonly TemplatePart[]): Promise<ToolFindings> {
+  const r = await run(join(bin, 'checkov'), [...parts.flatMap((p) => ['-f', p.path]), '--framework', 'cloudformation', '--output', 'json', '--quiet', '--skip-download']);
+  const byCanonical = new Map(parts.map((p) => [canonical(p.path), p]));
+  const byPath = new Map<string, string[]>();
+  const unattributed: string[] = [];
+  const add = (file: string, finding: string) => {
+    const part = byCanonical.get(canonical(file));
+    if (!part) unattributed.push(`[checkov: ${file}] ${finding}`);
+    else byPath.set(part.path, [...(byPath.get(part.path) ?? []), `${part.label}${finding}`]);
+  };
+  type Report = { results?: { failed_checks?: { check_id: string; resource: string; check_name: string; file_abs_path: string }[] }; summary?: { parsing_errors?: number } };
+  let reports: Report[];
+  try {
+    const parsed = JSON.parse(r.stdout || '{}') as Report | Report[];
+    reports = Array.isArray(parsed) ? parsed : [parsed];
+  } catch {
+    return { byPath, unattributed: [`checkov output unreadable (${r.signal ?? `exit ${r.status}`}): ${r.stderr.trim().slice(-2000)}`] };
+  }
+  for (const report of reports) {
+    for (const f of report.results?.failed_checks ?? []) add(f.file_abs_path, `${f.check_id} ${f.resource}: ${f.check_name}`);
+    const unparsed = report.summary?.parsing_errors ?? 0;
+    if (unparsed > 0) unattributed.push(`checkov could not parse ${unparsed} template(s): ${r.stderr.trim().slice(-2000)}`);
+  }
+  return { byPath, unattributed };
+}
+
+export async function runReview(options: { configPath: string; outdir: string }): Promise<StackReview[]> {
   // Exactly the context of `npx cdk synth -c config=<configPath>`: the review must see the
   // templates that get deployed (cdk.json's feature flags change them), assets bundled as well.
   const app = new App({ outdir: options.outdir, context: cdkCliContext({ config: options.configPath }) });
@@ -67,33 +156,24 @@ export function runReview(options: { configPath: string; outdir: string }): Stac
   const bin = venvBin();
   const prices = JSON.parse(readFileSync(join(ROOT, 'data', 'prices-us-east-1.json'), 'utf8'));
   mkdirSync(join(options.outdir, 'review'), { recursive: true });
-  const lintAndCheck = (templatePath: string, label: string) => {
-    const lint = spawnSync(join(bin, 'cfn-lint'), ['--format', 'parseable', templatePath], { encoding: 'utf8' });
-    const cfnLint = lint.stdout.split('\n').filter(Boolean).map((l) => `${label}${l.replace(`${templatePath}:`, '')}`);
-    const ck = spawnSync(join(bin, 'checkov'), ['-f', templatePath, '--framework', 'cloudformation', '--output', 'json', '--quiet', '--skip-download'], {
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    let checkovFailed: string[] = [];
-    try {
-      const parsed = JSON.parse(ck.stdout || '{}') as { results?: { failed_checks?: { check_id: string; resource: string; check_name: string }[] } };
-      checkovFailed = (parsed.results?.failed_checks ?? []).map((f) => `${label}${f.check_id} ${f.resource}: ${f.check_name}`);
-    } catch {
-      checkovFailed = [`${label}checkov output unreadable (exit ${ck.status})`];
-    }
-    return { cfnLint, checkovFailed };
-  };
-  return stacks.map((stack) => {
+  const reviewed = stacks.map((stack) => {
     const artifact = assembly.getStackArtifact(stack.artifactId);
-    const templatePath = join(options.outdir, artifact.templateFile);
     // Node groups live in nested stacks: their templates are reviewed with the stack's own.
     const nested = stack.node.findAll().filter((c): c is NestedStack => c instanceof NestedStack && Stack.of(c.node.scope!) === stack);
-    const parts = [
-      { path: templatePath, label: '' },
-      ...nested.map((n) => ({ path: join(options.outdir, n.templateFile), label: `[nested ${n.node.id}] ` })),
-    ].map((p) => ({ ...p, ...lintAndCheck(p.path, p.label) }));
-    const cfnLint = parts.flatMap((p) => p.cfnLint);
-    const checkovFailed = parts.flatMap((p) => p.checkovFailed);
+    const parts: TemplatePart[] = [
+      { path: resolve(options.outdir, artifact.templateFile), label: '' },
+      ...nested.map((n) => ({ path: resolve(options.outdir, n.templateFile), label: `[nested ${n.node.id}] ` })),
+    ];
+    return { stack, parts };
+  });
+  // One cfn-lint and one checkov process for every template of the app (each tool's start-up
+  // costs seconds; both take a list of files), the two running at the same time. Their findings
+  // are attributed to templates by file path.
+  const allParts = reviewed.flatMap((r) => r.parts);
+  const [lint, check] = await Promise.all([cfnLintAll(bin, allParts), checkovAll(bin, allParts)]);
+  return reviewed.map(({ stack, parts }) => {
+    const cfnLint = parts.flatMap((p) => lint.byPath.get(p.path) ?? []).concat(lint.unattributed);
+    const checkovFailed = parts.flatMap((p) => check.byPath.get(p.path) ?? []).concat(check.unattributed);
     const findings: ReviewFindings = {
       nagErrors: nag.get(stack.stackName)?.errors ?? [],
       nagWarnings: nag.get(stack.stackName)?.warnings ?? [],

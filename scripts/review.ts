@@ -19,12 +19,21 @@ const contextConfig = (): string | undefined => {
   return undefined;
 };
 const configPath = arg('--config') ?? contextConfig() ?? 'tenants.json';
-const results = runReview({ configPath, outdir: arg('--out') ?? 'cdk.out' });
-for (const r of results) {
-  const f = r.findings;
-  console.log(
-    `${r.passed ? 'PASS' : 'FAIL'} ${r.stackName}: nag errors ${f.nagErrors.length}, nag warnings ${f.nagWarnings.length}, cfn-lint ${f.cfnLint.length} (errors ${f.cfnLint.filter((l) => /E\d{4}/.test(l)).length}), checkov failed ${f.checkovFailed.length}, acknowledged ${r.acknowledgments.length} -> ${r.reportPath}`,
-  );
-  for (const line of [...f.nagErrors, ...f.cfnLint.filter((l) => /E\d{4}/.test(l)), ...f.checkovFailed]) console.log(`  ${line}`);
+async function main(): Promise<number> {
+  const results = await runReview({ configPath, outdir: arg('--out') ?? 'cdk.out' });
+  for (const r of results) {
+    const f = r.findings;
+    console.log(
+      `${r.passed ? 'PASS' : 'FAIL'} ${r.stackName}: nag errors ${f.nagErrors.length}, nag warnings ${f.nagWarnings.length}, cfn-lint ${f.cfnLint.length} (errors ${f.cfnLint.filter((l) => /E\d{4}/.test(l)).length}), checkov failed ${f.checkovFailed.length}, acknowledged ${r.acknowledgments.length} -> ${r.reportPath}`,
+    );
+    for (const line of [...f.nagErrors, ...f.cfnLint.filter((l) => /E\d{4}/.test(l)), ...f.checkovFailed]) console.log(`  ${line}`);
+  }
+  return results.every((r) => r.passed) ? 0 : 1;
 }
-process.exit(results.every((r) => r.passed) ? 0 : 1);
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+  },
+);

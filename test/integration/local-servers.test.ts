@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,20 +102,34 @@ describe('local geth network start-up failure', () => {
     try {
       // `geth --datadir D init|account ...` succeed; the node itself refuses to start.
       const fake = join(bin, 'geth');
-      writeFileSync(fake, '#!/bin/sh\ncase "$3" in init|account) exit 0;; esac\necho "Fatal: fake geth will not start on $$" >&2\nexit 1\n', { mode: 0o755 });
-      const before = new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('blockchain-tenancy-geth-')));
+      // (It records the data directories it is given: the starter's own directory is in them.)
+      const datadirs = join(bin, 'datadirs');
+      writeFileSync(fake, `#!/bin/sh\ncase "$3" in init|account) echo "$2" >>'${datadirs}'; exit 0;; esac\necho "Fatal: fake geth will not start on $$" >&2\nexit 1\n`, { mode: 0o755 });
+      // The starter makes its directory in os.tmpdir(): a private one here, so that no other
+      // process's directory (test files run in parallel) can be taken for a leftover.
+      const ownTmp = mkdtempSync(join(bin, 'tmp-'));
       const processes = new ProcessGroup();
       const chain = gethChain({ chainId: 424242, blockPeriodSeconds: 1, nodes: [{ id: 'validator-1', member: 'default', role: NodeRole.VALIDATOR }, { id: 'member-1', member: 'default', role: NodeRole.MEMBER }] });
-      const failure = await startGethNetwork({ geth: fake, chain, processes, startTimeoutMs: 20_000 }).then(
-        () => undefined,
-        (e: Error) => e,
-      );
+      const savedTmp = process.env.TMPDIR;
+      process.env.TMPDIR = ownTmp;
+      const failure = await startGethNetwork({ geth: fake, chain, processes, startTimeoutMs: 20_000 })
+        .then(
+          () => undefined,
+          (e: Error) => e,
+        )
+        .finally(() => {
+          if (savedTmp === undefined) delete process.env.TMPDIR;
+          else process.env.TMPDIR = savedTmp;
+        });
+      const given = readFileSync(datadirs, 'utf8').trim().split('\n');
+      expect(given.length).toBeGreaterThan(0);
+      for (const d of given) expect(d.startsWith(join(ownTmp, 'blockchain-tenancy-geth-'))).toBe(true);
+      expect(readdirSync(ownTmp)).toEqual([]);
       expect(failure?.message).toMatch(/^geth validator-1 on http:\/\/127\.0\.0\.1:\d+: geth validator-1 exited \(code 1\)/);
       expect(failure?.message).toContain("the nodes' logs end with:");
       expect(failure?.message).toMatch(/--- member-1 \(member\)\nFatal: fake geth will not start/);
       expect(processes.processes.map((p) => p.name)).toEqual(['geth validator-1', 'geth member-1']);
       expect(processes.processes.every((p) => p.exited())).toBe(true);
-      expect(readdirSync(tmpdir()).filter((d) => d.startsWith('blockchain-tenancy-geth-') && !before.has(d))).toEqual([]);
     } finally {
       rmSync(bin, { recursive: true, force: true });
     }

@@ -11,8 +11,8 @@ import { expectNoFindings } from '../support/review';
 
 describe('npm run review on tenants.json (console in us-east-1)', () => {
   let results: StackReview[];
-  beforeAll(() => {
-    results = runReview({ configPath: 'tenants.json', outdir: join(mkdtempSync(join(tmpdir(), 'bt-default-review-')), 'cdk.out') });
+  beforeAll(async () => {
+    results = await runReview({ configPath: 'tenants.json', outdir: join(mkdtempSync(join(tmpdir(), 'bt-default-review-')), 'cdk.out') });
   }, 900_000);
 
   it('passes every stack with zero findings from any pack or tool', () => {

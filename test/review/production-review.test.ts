@@ -15,9 +15,9 @@ const FIXTURE = 'test/fixtures/production-tenants.json';
 describe('npm run review on the production fixture', () => {
   let results: StackReview[];
   let outdir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     outdir = join(mkdtempSync(join(tmpdir(), 'bt-prod-review-')), 'cdk.out');
-    results = runReview({ configPath: FIXTURE, outdir });
+    results = await runReview({ configPath: FIXTURE, outdir });
   }, 900_000);
 
   it('passes every stack with zero findings from any pack or tool', () => {

@@ -72,12 +72,12 @@ function withNested(outdir: string, stackName: string): CfnTemplate {
 describe('npm run review on a matrix of environments', () => {
   let results: StackReview[];
   let outdir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bt-review-'));
     const configPath = join(dir, 'tenants.json');
     writeFileSync(configPath, JSON.stringify(config));
     outdir = join(dir, 'cdk.out');
-    results = runReview({ configPath, outdir });
+    results = await runReview({ configPath, outdir });
   }, 600_000);
 
   it('passes every environment with zero errors from any tool', () => {
