@@ -13,7 +13,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Ch
 import { IConstruct } from 'constructs';
 import { addManagementStack, addTenantEnvironments, loadTenantsConfig } from '../lib';
 import { cdkCliContext } from './cdk-context';
-import { Acknowledgment, ReviewFindings, renderReport } from '../lib/review/report';
+import { Acknowledgment, ReviewFindings, isCfnLintError, renderReport } from '../lib/review/report';
 import { CfnTemplate } from '../lib/review/template-model';
 
 export interface StackReview {
@@ -187,7 +187,7 @@ export async function runReview(options: { configPath: string; outdir: string })
     const template: CfnTemplate = { ...templates[0], Resources: Object.assign({}, ...templates.map((t) => t.Resources)) as CfnTemplate['Resources'] };
     const reportPath = join(options.outdir, 'review', `${stack.stackName}.md`);
     writeFileSync(reportPath, renderReport({ stackName: stack.stackName, template, prices, acknowledgments, findings }));
-    const passed = findings.nagErrors.length === 0 && !cfnLint.some((l) => /:E\d{4}:|^E\d{4}/.test(l)) && checkovFailed.length === 0;
+    const passed = findings.nagErrors.length === 0 && !cfnLint.some(isCfnLintError) && checkovFailed.length === 0;
     return { stackName: stack.stackName, reportPath, findings, acknowledgments, passed };
   });
 }

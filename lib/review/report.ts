@@ -26,6 +26,15 @@ const CREDENTIAL_MODEL = [
   'or reveals node keys or node state).',
 ].join(' ');
 
+/**
+ * Whether a cfn-lint finding line is an error (an `E` rule), not a warning or an informational
+ * note: the review runner's lines are `<label><line>:<column>:<end line>:<end column>:<rule>:<message>`
+ * (the parseable format after the template path), a bare line starts with the rule.
+ */
+export function isCfnLintError(line: string): boolean {
+  return /:E\d{4}:|^E\d{4}/.test(line);
+}
+
 /** Renders the review report of one environment stack as Markdown. */
 export function renderReport(input: {
   stackName: string;
@@ -41,7 +50,7 @@ export function renderReport(input: {
   const stateful = statefulResources(template);
   const cost = fixedMonthlyCost(template, prices);
   const skips = checkovSkips(template);
-  const ok = findings.nagErrors.length + findings.cfnLint.filter((l) => /^E/.test(l)).length + findings.checkovFailed.length === 0;
+  const ok = findings.nagErrors.length + findings.cfnLint.filter(isCfnLintError).length + findings.checkovFailed.length === 0;
   const L: string[] = [];
   const table = (head: string[], rows: (string | number)[][]) => {
     L.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
