@@ -21,7 +21,8 @@ export interface GoGate {
 export async function startGoGate(o: { upstreamHttp: string; upstreamWs: string; authorize: (event: unknown) => Promise<unknown> }): Promise<GoGate> {
   const lambda: LocalLambda = await serveLocalLambda({ 'bench-authorizer': o.authorize });
   const port = await freePort();
-  const proc: ChildProcess = spawn(goGateBinary(), [], {
+  // GATE_BENCH_BINARY: another build of the gate to measure in the same place (e.g. a change against the shipped one).
+  const proc: ChildProcess = spawn(process.env.GATE_BENCH_BINARY ?? goGateBinary(), [], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       PATH: process.env.PATH ?? '',
