@@ -1,7 +1,7 @@
 /** Lambda entry of the management API (API Gateway REST, Lambda proxy integration). */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -11,8 +11,11 @@ import { ManagementDeps, ProxyEvent, autoScalingSdk, ec2Sdk, handleManagement } 
 import { eventBridgeSdk } from './control-plane/routes';
 import { withCors } from './cors';
 
-const lambda = new LambdaClient({});
-// EC2 and Auto Scaling load on the first node route, not at init (see api.ts).
+// The Lambda client loads on the first credential route; EC2 and Auto Scaling on the first node
+// route (see api.ts); DynamoDB and EventBridge on the first lifecycle route: not at init.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const lambdaSdk = () => require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda');
+let lambda: LambdaClient | undefined;
 let ec2: EC2Client | undefined;
 let autoscaling: AutoScalingClient | undefined;
 let dynamodb: DynamoDBClient | undefined;
@@ -24,7 +27,8 @@ const deps: ManagementDeps = {
   ec2: async () => (ec2 ??= new (ec2Sdk().EC2Client)({})),
   autoscaling: async () => (autoscaling ??= new (autoScalingSdk().AutoScalingClient)({})),
   invokeIssuer: async (functionArn: string, request: IssuerRequest): Promise<IssuerResponse> => {
-    const out = await lambda.send(new InvokeCommand({ FunctionName: functionArn, Payload: Buffer.from(JSON.stringify(request)) }));
+    const { InvokeCommand, LambdaClient } = lambdaSdk();
+    const out = await (lambda ??= new LambdaClient({})).send(new InvokeCommand({ FunctionName: functionArn, Payload: Buffer.from(JSON.stringify(request)) }));
     if (out.FunctionError || !out.Payload) throw new Error('issuer failed');
     return JSON.parse(Buffer.from(out.Payload).toString('utf8')) as IssuerResponse;
   },

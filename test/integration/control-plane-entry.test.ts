@@ -1,9 +1,14 @@
+import { sep } from 'node:path';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProxyEvent } from '../../lambda/management/api';
 import type { ProxyResult } from '../../lambda/management/api-error';
 import type { RecorderOutput } from '../../lambda/management/control-plane/recorder';
 import { CONTROL_PLANE_ENV, RecorderInput } from '../../lib/contracts/control-plane';
+import { REGISTRATION_PREFIX } from '../../lib/contracts/registration-format';
 import { createLocalControlPlane } from '../../lib/local/control-plane';
+import { serveLocalLambda } from '../../lib/local/local-lambda';
+import { registration } from '../support/management-fixture';
 import { MotoServer, envFor, startMoto } from '../support/moto';
 
 /**
@@ -69,5 +74,26 @@ describe('control plane Lambda entries, configured by their environment', () => 
     await expect(recorder({ deploymentId: 'nope', tenantId: 'acme', environmentId: 'dev', phase: 'started' })).rejects.toThrow(/deploymentId is not a deployment id/);
     const list = await handler(event('GET', '/environments/acme/dev/deployments'));
     expect(JSON.parse(list.body).deployments[0]).toMatchObject({ deploymentId, status: 'failed', buildId: 'b:1' });
+  });
+
+  it("invokes the environment's issuer through the SDK's Lambda client, which it loads on the first credential route, not at init", async () => {
+    const requests: unknown[] = [];
+    const lambda = await serveLocalLambda({ 'issuer-acme-dev': async (request) => (requests.push(request), { ok: true, credentials: [] }) });
+    try {
+      const ssm = new SSMClient(moto.clientConfig);
+      await ssm.send(new PutParameterCommand({ Name: `${REGISTRATION_PREFIX}acme/dev`, Type: 'String', Value: JSON.stringify(registration('acme', 'dev', { 'validator-1': 'acme' })), Overwrite: true }));
+      const lambdaModules = () => Object.keys(require.cache).filter((m) => m.includes(`${sep}@aws-sdk${sep}client-lambda${sep}`));
+      const loaded = () => lambdaModules().length > 0;
+      for (const m of lambdaModules()) delete require.cache[m]; // whatever loaded it before this entry
+      const handler = await entry({ AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint });
+      expect(loaded()).toBe(false);
+      const out = await handler(event('GET', '/environments/acme/dev/credentials'));
+      expect([out.statusCode, JSON.parse(out.body)]).toEqual([200, { ok: true, credentials: [] }]);
+      expect(requests).toEqual([{ action: 'list' }]);
+      expect(loaded()).toBe(true);
+    } finally {
+      delete process.env.AWS_ENDPOINT_URL_LAMBDA;
+      await lambda.close();
+    }
   });
 });
