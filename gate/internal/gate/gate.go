@@ -65,7 +65,7 @@ type Gate struct {
 	batches   atomic.Int64
 	health    health
 	sockets   sockets
-	reading   bodies
+	reading   bodyReads
 	stop      chan struct{}
 	stopOnce  sync.Once
 }
@@ -132,7 +132,7 @@ func New(o Options) (*Gate, error) {
 		stop:      make(chan struct{}),
 	}
 	g.sockets.byKey = map[cache.Key]map[*bridge]struct{}{}
-	g.reading.reading = map[*fasthttp.RequestHeader]struct{}{}
+	g.reading.started = map[*fasthttp.RequestHeader]struct{}{}
 	go g.revalidateLoop()
 	return g, nil
 }
@@ -200,24 +200,24 @@ func (g *Gate) requestError(ctx *fasthttp.RequestCtx, err error) {
 	}
 }
 
-// bodies marks the requests whose body is being read ahead of the handler: the parser resets a
+// bodyReads marks the requests whose body is being read ahead of the handler: the parser resets a
 // request whose body fails, so this is how a body's timeout is told from the header fields'.
-type bodies struct {
+type bodyReads struct {
 	mu      sync.Mutex
-	reading map[*fasthttp.RequestHeader]struct{}
+	started map[*fasthttp.RequestHeader]struct{}
 }
 
-func (b *bodies) start(h *fasthttp.RequestHeader) {
+func (b *bodyReads) start(h *fasthttp.RequestHeader) {
 	b.mu.Lock()
-	b.reading[h] = struct{}{}
+	b.started[h] = struct{}{}
 	b.mu.Unlock()
 }
 
 // done ends a body's read, and says whether it had started.
-func (b *bodies) done(h *fasthttp.RequestHeader) bool {
+func (b *bodyReads) done(h *fasthttp.RequestHeader) bool {
 	b.mu.Lock()
-	_, ok := b.reading[h]
-	delete(b.reading, h)
+	_, ok := b.started[h]
+	delete(b.started, h)
 	b.mu.Unlock()
 	return ok
 }

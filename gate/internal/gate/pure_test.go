@@ -105,7 +105,7 @@ func TestParserErrorsBecomeJSONRPC(t *testing.T) {
 			t.Errorf("%v: %d %q", c.err, ctx.Response.StatusCode(), ctx.Response.Body())
 		}
 	}
-	if n := len(g.reading.reading); n != 0 {
+	if n := len(g.reading.started); n != 0 {
 		t.Errorf("%d body reads still marked", n)
 	}
 }
