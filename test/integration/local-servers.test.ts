@@ -104,7 +104,23 @@ describe('local geth network start-up failure', () => {
       const fake = join(bin, 'geth');
       // (It records the data directories it is given: the starter's own directory is in them.)
       const datadirs = join(bin, 'datadirs');
-      writeFileSync(fake, `#!/bin/sh\ncase "$3" in init|account) echo "$2" >>'${datadirs}'; exit 0;; esac\necho "Fatal: fake geth will not start on $$" >&2\nexit 1\n`, { mode: 0o755 });
+      // member-1 fails at once; validator-1 (the node the starter waits for first) fails only once
+      // member-1 has written its line (at most 20 s later), so the report holds both nodes' lines
+      // however the two processes are scheduled (on a loaded machine member-1 may start last).
+      const written = join(bin, 'member-1-failed');
+      writeFileSync(
+        fake,
+        [
+          '#!/bin/sh',
+          `case "$3" in init|account) echo "$2" >>'${datadirs}'; exit 0;; esac`,
+          `case "$*" in *member-1*) echo "Fatal: fake geth will not start on $$" >&2; touch '${written}'; exit 1;; esac`,
+          `i=0; while [ ! -f '${written}' ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done`,
+          'echo "Fatal: fake geth will not start on $$" >&2',
+          'exit 1',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
       // The starter makes its directory in os.tmpdir(): a private one here, so that no other
       // process's directory (test files run in parallel) can be taken for a leftover.
       const ownTmp = mkdtempSync(join(bin, 'tmp-'));
