@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CloudFormationClient, DescribeStackEventsCommand, StackEvent } from '@aws-sdk/client-cloudformation';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { BatchGetBuildsCommand, BatchGetProjectsCommand, CodeBuildClient, CreateProjectCommand, StartBuildCommand } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
@@ -17,6 +14,7 @@ import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/cont
 import { AslUnsupported, ExecutionResult, Json, StatesError, TaskResource, runStateMachine } from '../support/asl';
 import { MOTO_REGION, MotoServer, freePort, startMoto, motoJson as motoJsonCall } from '../support/moto';
 import { testApp } from '../support/synth';
+import { FOUR_VALIDATOR_CHAIN, controlPlaneApiDeps } from '../support/control-plane-fixture';
 
 /**
  * The control plane's engine end to end: the REAL state machine definition of the management
@@ -200,13 +198,7 @@ describe('control plane engine: the synthesized state machine run end to end aga
     region: 'us-east-1',
     chain: {
       chainId: 4242,
-      members: [{ id: 'acme' }, { id: 'globex' }],
-      nodes: [
-        { id: 'validator-1', member: 'acme', role: 'validator' },
-        { id: 'validator-2', member: 'acme', role: 'validator' },
-        { id: 'validator-3', member: 'globex', role: 'validator' },
-        { id: 'validator-4', member: 'globex', role: 'validator' },
-      ],
+      ...FOUR_VALIDATOR_CHAIN,
     },
   };
 
@@ -222,14 +214,7 @@ describe('control plane engine: the synthesized state machine run end to end aga
       await motoJson('events', 'AWSEvents.PutRule', { Name: name, EventBusName: plane.deps.eventBusName, EventPattern: JSON.stringify(pattern) });
       await motoJson('events', 'AWSEvents.PutTargets', { Rule: name, EventBusName: plane.deps.eventBusName, Targets: [{ Id: 'log', Arn: `arn:aws:logs:${MOTO_REGION}:${ACCOUNT}:log-group:/test/${name}` }] });
     }
-    deps = {
-      ssm: new SSMClient(moto.clientConfig),
-      ec2: async () => new EC2Client(moto.clientConfig),
-      autoscaling: async () => new AutoScalingClient(moto.clientConfig),
-      invokeIssuer: async () => Promise.reject(new Error('no issuer here')),
-      log: (e) => logs.push(e),
-      controlPlane: plane.deps,
-    };
+    deps = controlPlaneApiDeps(moto, plane, (e) => logs.push(e));
     // The recorder's own DynamoDB client (as in its Lambda: SDK default retries); while
     // `dynamoOutage` > 0, a call goes to a closed port.
     const deadPort = await freePort();

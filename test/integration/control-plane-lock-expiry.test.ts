@@ -1,13 +1,11 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
 import { handleRecorder, RecorderDeps } from '../../lambda/management/control-plane/recorder';
 import { Deployment, LOCK_EXPIRY_MARGIN_MINUTES, RecorderInput } from '../../lib/contracts/control-plane';
 import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/control-plane';
 import { MotoServer, startMoto } from '../support/moto';
+import { controlPlaneApiDeps } from '../support/control-plane-fixture';
 import { BusRecorder, recordBusEvents } from '../support/control-plane-events';
 
 /**
@@ -42,14 +40,7 @@ describe('control plane: an environment lock expires after the engine timeout + 
     moto = await startMoto();
     plane = await createLocalControlPlane(moto.clientConfig, { lockTimeoutSeconds: LOCK_TIMEOUT_SECONDS, now: () => new Date(clock) });
     bus = await recordBusEvents(moto.endpoint, plane.deps.eventBusName, LOG_GROUP);
-    deps = {
-      ssm: new SSMClient(moto.clientConfig),
-      ec2: async () => new EC2Client(moto.clientConfig),
-      autoscaling: async () => new AutoScalingClient(moto.clientConfig),
-      invokeIssuer: async () => Promise.reject(new Error('no issuer here')),
-      log: (e) => logs.push(e),
-      controlPlane: plane.deps,
-    };
+    deps = controlPlaneApiDeps(moto, plane, (e) => logs.push(e));
     recorder = { ...plane.recorder, log: (e) => logs.push(e) };
   });
   afterAll(() => moto?.stop());

@@ -1,8 +1,5 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CloudFormationClient, CreateStackCommand, DescribeStackEventsCommand, StackEvent } from '@aws-sdk/client-cloudformation';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManagementDeps, ProxyEvent, handleManagement } from '../../lambda/management/api';
@@ -13,6 +10,7 @@ import { createLocalControlPlane, LocalControlPlane } from '../../lib/local/cont
 import { serveManagementApi } from '../../lib/local/management-server';
 import { MOTO_CREDENTIALS, MOTO_REGION, MotoServer, startMoto } from '../support/moto';
 import { BusRecorder, recordBusEvents } from '../support/control-plane-events';
+import { FOUR_VALIDATOR_CHAIN, controlPlaneApiDeps } from '../support/control-plane-fixture';
 
 /**
  * The lifecycle routes and the recorder against a real moto server (DynamoDB, EventBridge,
@@ -57,14 +55,8 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     region: 'us-east-1',
     chain: {
       chainId: 4242,
-      members: [{ id: 'acme' }, { id: 'globex' }],
-      nodes: [
-        { id: 'validator-1', member: 'acme', role: 'validator' },
-        { id: 'validator-2', member: 'acme', role: 'validator' },
-        { id: 'validator-3', member: 'globex', role: 'validator' },
-        { id: 'validator-4', member: 'globex', role: 'validator' },
-        { id: 'rpc-1', member: 'globex', role: 'member', instanceType: 't4g.large' },
-      ],
+      members: FOUR_VALIDATOR_CHAIN.members,
+      nodes: [...FOUR_VALIDATOR_CHAIN.nodes, { id: 'rpc-1', member: 'globex', role: 'member', instanceType: 't4g.large' }],
     },
   };
 
@@ -76,14 +68,7 @@ describe('control plane: lifecycle routes and recorder against moto', () => {
     });
     // A real rule on the bus delivers every control-plane event to a log group.
     bus = await recordBusEvents(moto.endpoint, plane.deps.eventBusName, LOG_GROUP);
-    deps = {
-      ssm: new SSMClient(moto.clientConfig),
-      ec2: async () => new EC2Client(moto.clientConfig),
-      autoscaling: async () => new AutoScalingClient(moto.clientConfig),
-      invokeIssuer: async () => Promise.reject(new Error('no issuer here')),
-      log: (e) => logs.push(e),
-      controlPlane: plane.deps,
-    };
+    deps = controlPlaneApiDeps(moto, plane, (e) => logs.push(e));
     const cfn = {
       send: (cmd: unknown) => {
         if (cmd instanceof DescribeStackEventsCommand && recordedEvents.has(cmd.input.StackName!)) return Promise.resolve({ StackEvents: recordedEvents.get(cmd.input.StackName!) });

@@ -3,6 +3,7 @@ import { explicitNodes, mergePatch, quotaRefusals, refusedChanges, validateEnvir
 import { EnvironmentConfig } from '../../lib/config/tenant-config';
 import { DEFAULT_CONTROL_PLANE_QUOTAS, MAX_LOCK_TIMEOUT_SECONDS, parseControlPlaneQuotas, parseLockTimeoutSeconds } from '../../lib/contracts/control-plane';
 import { abandonedReason, lockExpiry } from '../../lambda/management/control-plane/config-store';
+import { FOUR_VALIDATOR_CHAIN } from '../support/control-plane-fixture';
 
 /** A production-like environment: pinned account, region and zones, two members, a node group. */
 const prod: EnvironmentConfig = {
@@ -15,14 +16,8 @@ const prod: EnvironmentConfig = {
     client: 'besu',
     consensus: 'qbft',
     chainId: 4242,
-    members: [{ id: 'acme' }, { id: 'globex' }],
-    nodes: [
-      { id: 'validator-1', member: 'acme', role: 'validator' },
-      { id: 'validator-2', member: 'acme', role: 'validator' },
-      { id: 'validator-3', member: 'globex', role: 'validator' },
-      { id: 'validator-4', member: 'globex', role: 'validator' },
-      { id: 'rpc-1', member: 'globex', role: 'member', instanceType: 't4g.large', group: 'rpc' },
-    ],
+    members: FOUR_VALIDATOR_CHAIN.members,
+    nodes: [...FOUR_VALIDATOR_CHAIN.nodes, { id: 'rpc-1', member: 'globex', role: 'member', instanceType: 't4g.large', group: 'rpc' }],
   } as EnvironmentConfig['chain'],
 };
 const withNodes = (nodes: unknown[]): EnvironmentConfig => ({ ...prod, chain: { ...prod.chain, nodes } as EnvironmentConfig['chain'] });
