@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { readFileSync } from 'node:fs';
 import { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { JsonRpcProvider, WebSocketProvider, Wallet, parseEther } from 'ethers';
@@ -11,7 +12,7 @@ import { CredentialService } from '../../lambda/credentials/credential-service';
 import { LocalLambda, serveLocalLambda } from '../../lib/local/local-lambda';
 import { AUTHORIZER_ALLOW_TTL_SECONDS, GATE_ALLOW_TTL_SECONDS, REVOCATION_BOUND_SECONDS, REVOCATION_CHECK_SECONDS } from '../../lib/contracts/revocation';
 import { allowedMethods } from '../../lib/contracts/rpc-policy';
-import { GateProcess, startGateProcess } from '../support/gate-process';
+import { GateProcess, gateImpl, startGateProcess } from '../support/gate-process';
 import { LocalNode, startGanacheOn } from '../support/ganache';
 import { HostileCase, hostileCases, prng } from '../support/hostile-json-rpc';
 import { MotoServer, envFor, freePort, startMoto } from '../support/moto';
@@ -478,6 +479,18 @@ describe('the gate process with the real authorizer: credentials, revocation, ou
     expect(up).toEqual({ status: 200, text: 'ok' });
     expect(gate.process.exitCode).toBeNull();
   }, 60_000);
+
+  // ADR 10: the compiled gate keeps the Go runtime's monitor out of its deep sleep (GODEBUG
+  // schedtrace with the longest period), re-executing itself once at start to set it.
+  it.runIf(gateImpl() === 'go')('the compiled gate runs with its runtime setting: re-executed in place (same process id, still serving), GODEBUG schedtrace, no scheduler lines', async () => {
+    const environ = readFileSync(`/proc/${gate.process.pid}/environ`, 'utf8').split('\0');
+    expect(environ.filter((e) => e.startsWith('GODEBUG='))).toEqual(['GODEBUG=schedtrace=2147483647']);
+    expect((await call(undefined)).status).toBe(401);
+    // The runtime writes its scheduler line once a period (24.8 days of host uptime).
+    const upDays = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) / 86_400;
+    const schedLines = gate.output().split('\n').filter((l) => l.startsWith('SCHED'));
+    expect(schedLines.length).toBeLessThanOrEqual(upDays >= 24.8 ? 1 : 0);
+  });
 
   it('publishes what it counted when stopped, long before its one-minute interval (SIGTERM: flush, exit 0)', async () => {
     // A gate of its own, in an environment namespace of its own, stopped seconds after it started:

@@ -157,6 +157,11 @@ func (g *Gate) upgrade(rc *fasthttp.RequestCtx, path string) {
 	})
 	expiresAt, hasExpiry := lookup.Decision.ExpiresAt, lookup.Decision.HasExpiry
 	key := lookup.Key
+	// The bridge reads and writes the connection on two goroutines: its writes go out at once,
+	// from the 101 on (see gateConn).
+	if dc, ok := rc.Conn().(interface{ Direct() error }); ok {
+		_ = dc.Direct() // nothing is held back here: reading this request wrote it
+	}
 	err = upgrader.Upgrade(rc, func(client *websocket.Conn) {
 		if !started.CompareAndSwap(false, true) {
 			client.Close()

@@ -4,7 +4,10 @@
 // over client-controlled nesting and nothing panics on any input.
 package rpc
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // Span is a [start, end) range of a text.
 type Span struct{ Start, End int }
@@ -119,32 +122,50 @@ func Elements(text []byte, start int) []Span {
 	}
 }
 
-// Member is one member of an object: its decoded name and the span of its raw value.
+// Member is one member of an object: its name and the span of its raw value.
 type Member struct {
-	Name  string
-	Value Span
+	raw     []byte // the name between its quotes
+	escaped bool   // the name has an escape (raw must be decoded)
+	Value   Span
 }
 
-// Members are the members of the object that starts at start, in text order (duplicates kept; text must be valid JSON).
-func Members(text []byte, start int) []Member {
-	var out []Member
+// Name is the member's decoded name.
+func (m *Member) Name() string {
+	if m.escaped {
+		return decodeString(m.raw)
+	}
+	return string(m.raw[1 : len(m.raw)-1])
+}
+
+// Is is true when the member's decoded name is name (without allocating for a name without escapes).
+func (m *Member) Is(name string) bool {
+	if m.escaped {
+		return decodeString(m.raw) == name
+	}
+	return string(m.raw[1:len(m.raw)-1]) == name
+}
+
+// Members appends to dst the members of the object that starts at start, in text order
+// (duplicates kept; text must be valid JSON).
+func Members(dst []Member, text []byte, start int) []Member {
 	i := skipSpace(text, start+1)
 	if i >= len(text) || text[i] == '}' {
-		return out
+		return dst
 	}
 	for i < len(text) {
 		keyEnd := stringEnd(text, i)
-		out = append(out, Member{Name: decodeString(text[i:keyEnd])})
+		raw := text[i:keyEnd]
+		escaped := len(raw) < 2 || bytes.IndexByte(raw, '\\') >= 0
 		i = skipSpace(text, skipSpace(text, keyEnd)+1)
 		end := valueEnd(text, i)
-		out[len(out)-1].Value = Span{i, end}
+		dst = append(dst, Member{raw: raw, escaped: escaped, Value: Span{i, end}})
 		i = skipSpace(text, end)
 		if i >= len(text) || text[i] != ',' {
-			return out
+			return dst
 		}
 		i = skipSpace(text, i+1)
 	}
-	return out
+	return dst
 }
 
 // decodeString decodes a raw JSON string (names with escapes, e.g. \u006dethod, decode as the node decodes them).

@@ -85,6 +85,12 @@ func NewPolicy(client string, extra []string) (*Policy, error) {
 	return p, nil
 }
 
+// allows is true when method (the plain text of a JSON string, without escapes) may pass.
+func (p *Policy) allows(method []byte) bool {
+	_, ok := p.allowed[string(method)]
+	return ok
+}
+
 // Refusal is why a call of method may not pass, or "" when it may. isString is false when the
 // call's method is missing or not a JSON string.
 func (p *Policy) Refusal(method string, isString bool) string {

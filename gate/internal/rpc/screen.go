@@ -131,10 +131,11 @@ func (sc *Screener) call(text []byte, span Span) Part {
 	var idSpan, methodSpan, paramsSpan Span
 	var hasID, hasMethod, hasParams bool
 	problem := ""
-	for _, m := range Members(text, span.Start) {
+	var members [8]Member
+	for _, m := range Members(members[:0], text, span.Start) {
 		idx := -1
 		for i, name := range contracts.JSONRPCMembers {
-			if name == m.Name {
+			if m.Is(name) {
 				idx = i
 				break
 			}
@@ -146,10 +147,10 @@ func (sc *Screener) call(text []byte, span Span) Part {
 			continue
 		}
 		if seen[idx] && problem == "" {
-			problem = "invalid request: duplicate member " + m.Name
+			problem = "invalid request: duplicate member " + contracts.JSONRPCMembers[idx]
 		}
 		seen[idx] = true
-		switch m.Name {
+		switch contracts.JSONRPCMembers[idx] {
 		case "id":
 			idSpan, hasID = m.Value, true
 		case "method":
@@ -184,11 +185,20 @@ func (sc *Screener) call(text []byte, span Span) Part {
 	}
 	method, isString := "", false
 	if hasMethod && kindOf(text, methodSpan) == '"' {
-		method, isString = decodeString(text[methodSpan.Start:methodSpan.End]), true
+		raw := text[methodSpan.Start:methodSpan.End]
+		if bytes.IndexByte(raw, '\\') < 0 && sc.Policy.allows(raw[1:len(raw)-1]) {
+			return allowedPart(text, span, idSpan, id, idKnown)
+		}
+		method, isString = decodeString(raw), true
 	}
 	if why := sc.Policy.Refusal(method, isString); why != "" {
 		return Part{Span: span, ID: answerID, HasID: true, Answer: ErrorText(contracts.CodeMethodNotAllowed, why, answerID)}
 	}
+	return allowedPart(text, span, idSpan, id, idKnown)
+}
+
+// allowedPart is a call that may pass.
+func allowedPart(text []byte, span, idSpan Span, id string, idKnown bool) Part {
 	if !idKnown {
 		return Part{Span: span}
 	}
@@ -282,9 +292,9 @@ func AnswersByIndex(answer []byte, tag string) map[int]Answer {
 			continue
 		}
 		var id *Member
-		ms := Members(answer, s.Start)
+		ms := Members(nil, answer, s.Start)
 		for i := range ms {
-			if ms[i].Name == "id" {
+			if ms[i].Is("id") {
 				id = &ms[i]
 			}
 		}

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/blockchain-tenancy/node-gate/internal/sockio"
 )
 
 // Options of a pool (zero values take the defaults of lambda/node-gate/upstream-pool.ts).
@@ -46,6 +48,7 @@ func (e *Error) Error() string { return fmt.Sprintf("upstream %d: %v", e.Status,
 
 type conn struct {
 	c        net.Conn
+	raw      syscall.RawConn // nil when c is not a socket
 	br       *bufio.Reader
 	lastUsed time.Time
 }
@@ -207,7 +210,7 @@ func (p *Pool) get() (*conn, error) {
 		_ = tc.SetNoDelay(true)
 	}
 	p.opened.Add(1)
-	return &conn{c: nc, br: bufio.NewReaderSize(nc, 16<<10)}, nil
+	return &conn{c: nc, raw: sockio.Raw(nc), br: bufio.NewReaderSize(nc, 16<<10)}, nil
 }
 
 func (p *Pool) put(c *conn) {
@@ -241,7 +244,8 @@ func (p *Pool) Post(body []byte) (Response, *Error) {
 	out.WriteString(strconv.Itoa(len(body)))
 	out.WriteString("\r\n\r\n")
 	out.Write(body)
-	_, err = c.c.Write(out.Bytes())
+	// The request is written so that the wait for the answer skips the read that finds nothing.
+	err = sockio.WriteThenAwait(c.c, c.raw, out.Bytes())
 	bufs.Put(out)
 	if err != nil {
 		c.c.Close()
