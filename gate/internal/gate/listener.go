@@ -25,6 +25,9 @@ const finalWriteTime = contracts.HeadersTimeoutSeconds * time.Second
 // answer is written at once.
 const maxDeferred = 64 << 10
 
+// maxKept caps the buffer a connection keeps between answers.
+const maxKept = 8 << 10
+
 // Listener wraps each accepted connection in a gateConn.
 type Listener struct {
 	net.Listener
@@ -92,9 +95,10 @@ func (c *gateConn) take() []byte {
 	return out
 }
 
-// recycle keeps a written buffer for the next answer.
+// recycle keeps a written buffer for the next answer when it is small (an idle keep-alive
+// connection holds it).
 func (c *gateConn) recycle(b []byte) {
-	if cap(b) > maxDeferred {
+	if cap(b) > maxKept {
 		return
 	}
 	c.mu.Lock()
