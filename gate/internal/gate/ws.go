@@ -124,8 +124,7 @@ func (g *Gate) upgrade(rc *fasthttp.RequestCtx, path string) {
 		return
 	}
 	// The upgrade's deadline (ctx) bounds the connection and the node's handshake.
-	dialer := websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 4096}
-	up, _, err := dialer.DialContext(ctx, g.o.UpstreamWS, nil)
+	up, err := dialNode(ctx, g.o.UpstreamWS)
 	if err != nil {
 		var ne net.Error
 		if timedOut() || errors.As(err, &ne) && ne.Timeout() {
@@ -168,7 +167,6 @@ func (g *Gate) upgrade(rc *fasthttp.RequestCtx, path string) {
 			return
 		}
 		watch.Stop()
-		up.SetReadLimit(256 << 20)
 		client.SetReadLimit(g.o.MaxBodyBytes)
 		b := &bridge{g: g, client: client, up: up, key: key, authorization: authorization, pending: map[string][]rpc.Part{}}
 		if hasExpiry {
@@ -192,7 +190,8 @@ func errorsIsDeadline(ctx context.Context) bool {
 // bridge joins a client's WebSocket to the node's.
 type bridge struct {
 	g             *Gate
-	client, up    *websocket.Conn
+	client        *websocket.Conn
+	up            *nodeSocket
 	key           cache.Key
 	authorization string
 	expiresAt     time.Time
@@ -200,6 +199,7 @@ type bridge struct {
 	writeMu       sync.Mutex // client writes
 	mu            sync.Mutex // pending
 	pending       map[string][]rpc.Part
+	waiting       atomic.Int32 // len(pending), read without the lock
 	closeOnce     sync.Once
 	closing       atomic.Bool
 }
@@ -218,7 +218,7 @@ func (b *bridge) closeWith(code int, reason string) {
 		b.g.sockets.remove(b)
 		deadline := time.Now().Add(time.Second)
 		_ = b.client.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
-		_ = b.up.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
+		b.up.closeFrame(websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
 		b.up.Close()
 		_ = b.client.SetReadDeadline(deadline)
 		time.AfterFunc(time.Second, func() { b.client.Close() })
@@ -274,11 +274,11 @@ func (b *bridge) screen(text []byte) (err error) {
 		b.send(s.Text)
 		return nil
 	case s.Kind == rpc.KindSingle || s.Allowed == len(s.Parts):
-		return b.up.WriteMessage(websocket.TextMessage, text)
+		return b.up.write(opText, text)
 	}
 	if s.Allowed == 0 || !s.Waits() {
 		if s.Allowed > 0 {
-			if err := b.up.WriteMessage(websocket.TextMessage, rpc.ForwardText(text, s.Parts, b.g.tagPrefix+".0")); err != nil {
+			if err := b.up.write(opText, rpc.ForwardText(text, s.Parts, b.g.tagPrefix+".0")); err != nil {
 				return err
 			}
 		}
@@ -293,48 +293,49 @@ func (b *bridge) screen(text []byte) (err error) {
 	}
 	tag := b.g.tagPrefix + "." + strconv.FormatInt(b.g.batches.Add(1), 10)
 	b.pending[tag] = s.Parts
+	b.waiting.Store(int32(len(b.pending)))
 	b.mu.Unlock()
-	return b.up.WriteMessage(websocket.TextMessage, rpc.ForwardText(text, s.Parts, tag))
+	return b.up.write(opText, rpc.ForwardText(text, s.Parts, tag))
 }
 
 var tagPattern = regexp.MustCompile(`"(gate-[A-Za-z0-9_-]+\.\d+)\.\d+"`)
 
-// fromNode passes the node's messages on, merging the answers of mixed batches.
+// fromNode passes the node's messages on (tunnel: its frames byte for byte), merging the answers
+// of mixed batches.
 func (b *bridge) fromNode() {
 	prefix := []byte(b.g.tagPrefix)
-	var buf bytes.Buffer
-	for {
-		kind, rd, err := b.up.NextReader()
-		if err == nil {
-			buf.Reset()
-			_, err = buf.ReadFrom(rd)
-		}
-		if err != nil {
-			b.closeWith(websocket.CloseInternalServerErr, "the node's client closed the connection")
-			return
-		}
-		if kind != websocket.TextMessage {
-			continue
-		}
-		data := buf.Bytes()
-		b.mu.Lock()
-		waiting := len(b.pending) > 0
-		b.mu.Unlock()
-		if waiting && bytes.Contains(data, prefix) {
-			if m := tagPattern.FindSubmatch(data); m != nil {
-				tag := string(m[1])
-				b.mu.Lock()
-				parts, ok := b.pending[tag]
-				delete(b.pending, tag)
-				b.mu.Unlock()
-				if ok {
-					b.send(rpc.MergeBatch(parts, rpc.AnswersByIndex(data, tag)))
-					continue
-				}
+	out := b.client.NetConn()
+	t := &tunnel{
+		// A client that is gone is noticed by fromClient, which ends the bridge.
+		forward: func(frames []byte) error {
+			b.writeMu.Lock()
+			defer b.writeMu.Unlock()
+			_, _ = out.Write(frames)
+			return nil
+		},
+		pong: func(data []byte) error { return b.up.write(opPong, data) },
+		merge: func(data []byte) ([]byte, bool) {
+			if b.waiting.Load() == 0 || !bytes.Contains(data, prefix) {
+				return nil, false
 			}
-		}
-		b.send(data)
+			m := tagPattern.FindSubmatch(data)
+			if m == nil {
+				return nil, false
+			}
+			tag := string(m[1])
+			b.mu.Lock()
+			parts, ok := b.pending[tag]
+			delete(b.pending, tag)
+			b.waiting.Store(int32(len(b.pending)))
+			b.mu.Unlock()
+			if !ok {
+				return nil, false
+			}
+			return appendServerFrame(nil, opText, rpc.MergeBatch(parts, rpc.AnswersByIndex(data, tag))), true
+		},
 	}
+	_ = t.run(b.up)
+	b.closeWith(websocket.CloseInternalServerErr, "the node's client closed the connection")
 }
 
 // clientGone ends the bridge after the client's socket failed or closed. A too large message
