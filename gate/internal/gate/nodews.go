@@ -185,9 +185,13 @@ func (s *nodeSocket) write(opcode byte, payload []byte) error {
 	return err
 }
 
-// closeFrame tells the node the gate is closing (within deadline).
+// closeFrame tells the node the gate is closing (within deadline). It never waits for a write
+// in flight (one the node does not take would hold it up; closing the socket, which follows,
+// ends that write): then the node sees the socket close without a close frame.
 func (s *nodeSocket) closeFrame(payload []byte, deadline time.Time) {
-	s.mu.Lock()
+	if !s.mu.TryLock() {
+		return
+	}
 	defer s.mu.Unlock()
 	_ = s.conn.SetWriteDeadline(deadline)
 	_, _ = s.conn.Write(appendFrame(nil, opClose, payload, randv2.Uint32()))

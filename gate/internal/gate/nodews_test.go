@@ -278,3 +278,26 @@ func TestMaskedFramesUnmaskToThePayload(t *testing.T) {
 		}
 	}
 }
+
+func TestCloseFrameNeverWaitsForAStuckWrite(t *testing.T) {
+	url, _ := fakeNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := dialNode(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.mu.Lock() // a write in flight that the node does not take
+	done := make(chan struct{})
+	go func() {
+		s.closeFrame(websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("closeFrame waited for the write in flight")
+	}
+	s.mu.Unlock()
+}
