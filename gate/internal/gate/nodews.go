@@ -185,6 +185,15 @@ func (s *nodeSocket) write(opcode byte, payload []byte) error {
 	return err
 }
 
+// pong answers a ping of the node on its own goroutine: the tunnel must keep reading the node
+// even while a write to the node waits (a node that stops reading until its answers are taken
+// would otherwise never get them). Pings are rare (geth sends one after 30 s without traffic).
+func (s *nodeSocket) pong(data []byte) error {
+	payload := append([]byte(nil), data...)
+	go func() { _ = s.write(opPong, payload) }()
+	return nil
+}
+
 // closeFrame tells the node the gate is closing (within deadline). It never waits for a write
 // in flight (one the node does not take would hold it up; closing the socket, which follows,
 // ends that write): then the node sees the socket close without a close frame.

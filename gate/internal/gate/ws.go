@@ -313,7 +313,7 @@ func (b *bridge) fromNode() {
 			_, _ = out.Write(frames)
 			return nil
 		},
-		pong: func(data []byte) error { return b.up.write(opPong, data) },
+		pong: b.up.pong,
 		merge: func(data []byte) ([]byte, bool) {
 			if b.waiting.Load() == 0 || !bytes.Contains(data, prefix) {
 				return nil, false
