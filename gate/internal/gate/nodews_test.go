@@ -185,7 +185,9 @@ func fakeNode(t *testing.T) (url string, pongs chan string) {
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws", pongs
 }
 
-func TestDialNodeHandshakesWritesMaskedFramesAndAnswersPings(t *testing.T) {
+// dialFake opens the gate's socket to a fakeNode.
+func dialFake(t *testing.T) (*nodeSocket, chan string) {
+	t.Helper()
 	url, pongs := fakeNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -193,7 +195,12 @@ func TestDialNodeHandshakesWritesMaskedFramesAndAnswersPings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s, pongs
+}
+
+func TestDialNodeHandshakesWritesMaskedFramesAndAnswersPings(t *testing.T) {
+	s, pongs := dialFake(t)
 	got := make(chan []byte, 8)
 	s.mu.Lock() // a write to the node in flight: the tunnel must go on reading meanwhile
 	r := &tunnel{
@@ -290,14 +297,7 @@ func TestMaskedFramesUnmaskToThePayload(t *testing.T) {
 }
 
 func TestCloseFrameNeverWaitsForAStuckWrite(t *testing.T) {
-	url, _ := fakeNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := dialNode(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := dialFake(t)
 	s.mu.Lock() // a write in flight that the node does not take
 	done := make(chan struct{})
 	go func() {
