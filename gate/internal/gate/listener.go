@@ -71,15 +71,17 @@ type gateConn struct {
 func (c *gateConn) Direct() error {
 	c.mu.Lock()
 	c.direct = true
-	c.held.Store(false)
+	out := c.takeLocked()
+	c.mu.Unlock()
+	return c.writeOut(out)
+}
+
+// takeLocked removes what is held back (c.mu held).
+func (c *gateConn) takeLocked() []byte {
 	out := c.pending
 	c.pending = nil
-	c.mu.Unlock()
-	if len(out) > 0 {
-		_, err := c.TCPConn.Write(out)
-		return err
-	}
-	return nil
+	c.held.Store(false)
+	return out
 }
 
 // take removes what is held back.
@@ -88,11 +90,17 @@ func (c *gateConn) take() []byte {
 		return nil
 	}
 	c.mu.Lock()
-	c.held.Store(false)
-	out := c.pending
-	c.pending = nil
-	c.mu.Unlock()
-	return out
+	defer c.mu.Unlock()
+	return c.takeLocked()
+}
+
+// writeOut writes what was held back, at once.
+func (c *gateConn) writeOut(out []byte) error {
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := c.TCPConn.Write(out)
+	return err
 }
 
 // recycle keeps a written buffer for the next answer when it is small (an idle keep-alive
@@ -109,14 +117,10 @@ func (c *gateConn) recycle(b []byte) {
 func (c *gateConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	if c.direct || len(c.pending)+len(p) > maxDeferred {
-		out := c.pending
-		c.pending = nil
-		c.held.Store(false)
+		out := c.takeLocked()
 		c.mu.Unlock()
-		if len(out) > 0 {
-			if _, err := c.TCPConn.Write(out); err != nil {
-				return 0, err
-			}
+		if err := c.writeOut(out); err != nil {
+			return 0, err
 		}
 		return c.TCPConn.Write(p)
 	}
@@ -143,19 +147,15 @@ func (c *gateConn) Read(p []byte) (int, error) {
 // ReadFrom and WriteTo keep the order of what is held back (the embedded connection's own would
 // bypass it).
 func (c *gateConn) ReadFrom(r io.Reader) (int64, error) {
-	if out := c.take(); len(out) > 0 {
-		if _, err := c.TCPConn.Write(out); err != nil {
-			return 0, err
-		}
+	if err := c.writeOut(c.take()); err != nil {
+		return 0, err
 	}
 	return c.TCPConn.ReadFrom(r)
 }
 
 func (c *gateConn) WriteTo(w io.Writer) (int64, error) {
-	if out := c.take(); len(out) > 0 {
-		if _, err := c.TCPConn.Write(out); err != nil {
-			return 0, err
-		}
+	if err := c.writeOut(c.take()); err != nil {
+		return 0, err
 	}
 	return c.TCPConn.WriteTo(w)
 }

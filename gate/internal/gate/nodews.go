@@ -125,35 +125,28 @@ func hasToken(value []byte, token string) bool {
 	return false
 }
 
+// appendHeader appends the header of one final frame of n payload bytes (maskBit 0x80 for a
+// masked frame, 0 for an unmasked one).
+func appendHeader(out []byte, opcode byte, n int, maskBit byte) []byte {
+	out = append(out, 0x80|opcode)
+	switch {
+	case n < 126:
+		return append(out, maskBit|byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(out, maskBit|126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(out, maskBit|127), uint64(n))
+	}
+}
+
 // appendServerFrame appends one final unmasked frame (what the gate sends its client).
 func appendServerFrame(out []byte, opcode byte, payload []byte) []byte {
-	out = append(out, 0x80|opcode)
-	switch n := len(payload); {
-	case n < 126:
-		out = append(out, byte(n))
-	case n <= 0xffff:
-		out = append(out, 126)
-		out = binary.BigEndian.AppendUint16(out, uint16(n))
-	default:
-		out = append(out, 127)
-		out = binary.BigEndian.AppendUint64(out, uint64(n))
-	}
-	return append(out, payload...)
+	return append(appendHeader(out, opcode, len(payload), 0), payload...)
 }
 
 // appendFrame appends one final frame, masked with key as a client's must be.
 func appendFrame(out []byte, opcode byte, payload []byte, key uint32) []byte {
-	out = append(out, 0x80|opcode)
-	switch n := len(payload); {
-	case n < 126:
-		out = append(out, 0x80|byte(n))
-	case n <= 0xffff:
-		out = append(out, 0x80|126)
-		out = binary.BigEndian.AppendUint16(out, uint16(n))
-	default:
-		out = append(out, 0x80|127)
-		out = binary.BigEndian.AppendUint64(out, uint64(n))
-	}
+	out = appendHeader(out, opcode, len(payload), 0x80)
 	var mask [4]byte
 	binary.BigEndian.PutUint32(mask[:], key)
 	out = append(out, mask[:]...)
@@ -214,21 +207,21 @@ func (s *nodeSocket) Close() error { return s.conn.Close() }
 // fall between messages. Pings are answered to the node and not passed on, pongs are dropped,
 // binary messages are dropped, a close frame ends the tunnel, and anything a server may not send
 // (a mask, reserved bits, an unknown opcode, a fragmented or long control frame) ends it too.
-// While mixed batches wait for their answers (merge is non-nil), each text message is offered to
-// merge first, which may answer in its place.
+// Each text message is offered to merge (when set) first, which answers in its place when it is
+// the answer to a mixed batch.
 type tunnel struct {
 	// forward writes complete frames to the client.
 	forward func([]byte) error
 	// pong answers a ping of the node.
 	pong func([]byte) error
 	// merge returns the frame to send in place of a text message (ok false: none), for the
-	// answers of mixed batches; nil when there is nothing to merge.
+	// answers of mixed batches; nil: no merging.
 	merge func(payload []byte) (frame []byte, ok bool)
 
 	inMessage bool   // a fragmented message is under way
 	kind      byte   // its opcode
 	frames    []byte // its frames (control frames left out)
-	payload   []byte // its payload (only while merge is set)
+	payload   []byte // its payload (for merge)
 	out       []byte // complete frames to forward
 }
 

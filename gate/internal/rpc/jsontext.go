@@ -129,14 +129,6 @@ type Member struct {
 	Value   Span
 }
 
-// Name is the member's decoded name.
-func (m *Member) Name() string {
-	if m.escaped {
-		return decodeString(m.raw)
-	}
-	return string(m.raw[1 : len(m.raw)-1])
-}
-
 // Is is true when the member's decoded name is name (without allocating for a name without escapes).
 func (m *Member) Is(name string) bool {
 	if m.escaped {

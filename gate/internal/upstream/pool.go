@@ -152,18 +152,13 @@ func (p *Pool) Close() {
 }
 
 // alive is false when the peer closed an idle connection (a non-blocking peek sees EOF or an error).
-func alive(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
+func alive(c *conn) bool {
+	if c.raw == nil {
 		return true
 	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok = true
+	ok := true
 	var buf [1]byte
-	_ = rc.Read(func(fd uintptr) bool {
+	_ = c.raw.Read(func(fd uintptr) bool {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		if n == 0 && err == nil {
 			ok = false // EOF
@@ -194,7 +189,7 @@ func (p *Pool) get() (*conn, error) {
 			continue
 		}
 		// A connection that sat idle for a while may have been closed by the node (a restart).
-		if idle > 20*time.Millisecond && !alive(c.c) {
+		if idle > 20*time.Millisecond && !alive(c) {
 			c.c.Close()
 			continue
 		}
